@@ -1,0 +1,3 @@
+"""skelssl: self-supervised representation learning on human skeleton sequences."""
+
+__version__ = "0.1.0"

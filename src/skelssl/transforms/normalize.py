@@ -1,0 +1,81 @@
+"""Spatial preprocessing: centring, view alignment, min-max scaling, person padding."""
+
+from __future__ import annotations
+
+import torch
+
+from skelssl.skeleton import Layout
+from skelssl.transforms.masks import first_present_frame, person_present, valid_frames
+
+CENTER_MODES = ("frame", "first")
+
+
+def _keep_mask(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """(N, 1, T, 1, M) float: valid frame and person present."""
+    keep = person_present(x) & valid_frames(lengths, x.shape[2])[:, :, None]
+    return keep[:, None, :, None, :].to(x.dtype)
+
+
+def center(x: torch.Tensor, lengths: torch.Tensor, joint: int, mode: str = "frame"
+           ) -> torch.Tensor:
+    """Subtract person 0's ``joint`` from every person: per frame, or at its first frame.
+
+    Absent persons and padded frames stay zero.
+    """
+    if mode not in CENTER_MODES:
+        raise ValueError(f"centre mode {mode!r}: expected one of {CENTER_MODES}")
+    reference = x[:, :, :, joint, 0]  # (N, C, T)
+    if mode == "first":
+        first = first_present_frame(x)
+        reference = reference.gather(2, first.view(-1, 1, 1).expand(-1, x.shape[1], 1))
+    return (x - reference[:, :, :, None, None]) * _keep_mask(x, lengths)
+
+
+def view_rotation(x: torch.Tensor, layout: Layout, eps: float = 1e-6) -> torch.Tensor:
+    """(N, 3, 3) rotations taking person 0's shoulder vector to +x and spine to the x-y plane.
+
+    Uses the first frame where person 0 appears; degenerate frames give the identity.
+    """
+    if x.shape[1] != 3:
+        raise ValueError(f"view alignment needs 3-D coordinates, got C={x.shape[1]}")
+    if layout.shoulders is None or layout.spine is None:
+        raise ValueError(f"layout {layout.name!r} names no shoulders/spine joints")
+    first = first_present_frame(x)
+    pose = x[torch.arange(x.shape[0], device=x.device), :, first, :, 0]  # (N, 3, V)
+    shoulder = pose[:, :, layout.shoulders[1]] - pose[:, :, layout.shoulders[0]]
+    spine = pose[:, :, layout.spine[1]] - pose[:, :, layout.spine[0]]
+    ex = shoulder / shoulder.norm(dim=1, keepdim=True).clamp(min=eps)
+    up = spine - (spine * ex).sum(dim=1, keepdim=True) * ex
+    ey = up / up.norm(dim=1, keepdim=True).clamp(min=eps)
+    rotation = torch.stack([ex, ey, torch.linalg.cross(ex, ey, dim=1)], dim=1)
+    ok = (shoulder.norm(dim=1) > eps) & (up.norm(dim=1) > eps)
+    eye = torch.eye(3, dtype=x.dtype, device=x.device).expand_as(rotation)
+    return torch.where(ok[:, None, None], rotation, eye)
+
+
+def align_view(x: torch.Tensor, layout: Layout) -> torch.Tensor:
+    """Rotate each sample so person 0's shoulders lie along x and its spine along y (NTU)."""
+    return torch.einsum("nij,njtvm->nitvm", view_rotation(x, layout), x)
+
+
+def minmax_normalize(x: torch.Tensor, lengths: torch.Tensor, eps: float = 1e-8
+                     ) -> torch.Tensor:
+    """Scale each sample, person and coordinate to [−1, 1] over its present, valid frames (CRRL).
+
+    A constant coordinate maps to 0; padded frames and absent persons stay zero.
+    """
+    keep = _keep_mask(x, lengths).expand_as(x).bool()
+    big = torch.finfo(x.dtype).max
+    low = torch.where(keep, x, big).amin(dim=(2, 3), keepdim=True)
+    high = torch.where(keep, x, -big).amax(dim=(2, 3), keepdim=True)
+    span = high - low
+    scaled = torch.where(span > eps, 2 * (x - low) / span.clamp(min=eps) - 1, 0.0)
+    return scaled * keep
+
+
+def pad_persons(x: torch.Tensor, persons: int) -> torch.Tensor:
+    """Zero-pad (or cut) the person axis to ``persons``."""
+    m = x.shape[4]
+    if m >= persons:
+        return x[..., :persons]
+    return torch.nn.functional.pad(x, (0, persons - m))
