@@ -112,7 +112,7 @@ class Layout:
             dist[reach & np.isinf(dist)] = hop
         return dist
 
-    def adjacency(self, max_hop: int = 1) -> np.ndarray:
+    def adjacency(self, max_hop: int = 1, center_distance: str = "graph") -> np.ndarray:
         """ST-GCN "spatial" partitions, shape (1 + 2·max_hop, V, V), float32.
 
         The binary adjacency within ``max_hop`` (self-loops included) is column-normalised
@@ -121,11 +121,20 @@ class Layout:
         distance from the centre goes to partition ``2h-1`` (centrifugal), a closer one to
         partition ``2h`` (centripetal). A graph convolution computes
         out[w] = Σ_k Σ_u x_k[u]·A_k[u, w].
+
+        ``center_distance="graph"`` (default, the paper's definition) measures distance to the
+        centre along the tree; ``"max_hop"`` reproduces the released ST-GCN code, which
+        measures it only up to ``max_hop`` so that farther joints all tie (and most edges fall
+        into partition 1).
         """
+        if center_distance not in ("graph", "max_hop"):
+            raise ValueError(f"center_distance {center_distance!r}: expected 'graph' or "
+                             "'max_hop'")
         dist = self.hop_distance(max_hop)
         binary = np.isfinite(dist).astype(np.float64)
         normalised = binary / binary.sum(axis=0, keepdims=True)
-        to_center = dist[:, self.center]
+        reach = self.num_joints if center_distance == "graph" else max_hop
+        to_center = self.hop_distance(reach)[:, self.center]
         farther_or_same = to_center[:, None] >= to_center[None, :]  # [u, w]: u not closer than w
         partitions = [np.where(dist == 0, normalised, 0.0)]
         for hop in range(1, max_hop + 1):
