@@ -1,0 +1,46 @@
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from conftest import NW_UCLA, needs_ucla
+from skelssl.cli import app
+
+runner = CliRunner()
+
+
+def test_prepare_and_inspect_synthetic_with_pictures(tmp_path):
+    out = tmp_path / "syn"
+    result = runner.invoke(app, ["prepare", "synthetic", "--out", str(out), "--per-class", "3"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["inspect", str(out), "--verify", "--sample", "40",
+                                 "--save", str(tmp_path / "s.png")])
+    assert result.exit_code == 0, result.output
+    assert "split     xsub: train" in result.output and "checksum  ok" in result.output
+    assert (tmp_path / "s.png").stat().st_size > 1000
+    result = runner.invoke(app, ["inspect", str(out), "--sample", "syn000_000001",
+                                 "--save", str(tmp_path / "s.gif")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "s.gif").read_bytes()[:3] == b"GIF"
+
+
+def test_user_errors_are_one_line_and_exit_2(tmp_path):
+    cmd = [sys.executable, "-c", "from skelssl.cli import main; main()"]
+    bad = subprocess.run(cmd + ["prepare", "ntu61", "--out", str(tmp_path / "x")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "Did you mean 'ntu60'" in bad.stderr
+    missing = subprocess.run(cmd + ["inspect", str(tmp_path)], capture_output=True, text=True)
+    assert missing.returncode == 2 and "not a prepared dataset" in missing.stderr
+    no_raw = subprocess.run(cmd + ["prepare", "nw-ucla", "--out", str(tmp_path / "u")],
+                            capture_output=True, text=True)
+    assert no_raw.returncode == 2 and "needs --raw" in no_raw.stderr
+
+
+@needs_ucla
+def test_nw_ucla_from_the_command_line(tmp_path):
+    out = tmp_path / "ucla"
+    result = runner.invoke(app, ["prepare", "nw-ucla", "--raw", str(NW_UCLA), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["inspect", str(out)])
+    assert "samples   1484" in result.output and "view3: train 1020 · test 464" in result.output
+    assert "min 1 · median 31" in result.output and "classes   10" in result.output
