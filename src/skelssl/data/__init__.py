@@ -1,0 +1,1 @@
+"""Skeleton data: raw readers, preparation, prepared datasets and the synthetic dataset."""

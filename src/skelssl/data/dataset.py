@@ -1,0 +1,160 @@
+"""Prepared datasets: memory-mapped on disk or in memory, and torch Datasets over their splits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from skelssl.data.prepare import (
+    ARRAY_FILES,
+    FORMAT_VERSION,
+    build_meta,
+    file_checksum,
+    fill_padded,
+    padded_shape,
+)
+from skelssl.data.sequence import RawDataset
+from skelssl.skeleton import Layout, layout_from_dict
+
+
+class DatasetError(ValueError):
+    """A prepared dataset is missing, damaged or asked for a split it does not have."""
+
+
+class PreparedDataset:
+    """Joints (N, C, T, V, M), valid lengths, labels and metadata of one prepared dataset."""
+
+    def __init__(self, joints: np.ndarray, lengths: np.ndarray, labels: np.ndarray,
+                 meta: dict[str, Any], path: Path | None = None) -> None:
+        self.joints = joints
+        self.lengths = lengths
+        self.labels = labels
+        self.meta = meta
+        self.path = path
+        self.layout: Layout = layout_from_dict(meta["layout"], source=f"{path or 'dataset'}")
+
+    @classmethod
+    def open(cls, path: str | Path, verify: bool = False) -> PreparedDataset:
+        """Open a prepared dataset directory (joints memory-mapped); ``verify`` checks sha256."""
+        path = Path(path)
+        meta_file = path / "meta.json"
+        if not meta_file.is_file():
+            raise DatasetError(f"{path} is not a prepared dataset (no meta.json); create one "
+                               "with `skelssl prepare`")
+        try:
+            meta = json.loads(meta_file.read_text())
+        except json.JSONDecodeError as error:
+            raise DatasetError(f"{meta_file}: not valid JSON ({error})") from error
+        version = meta.get("format_version")
+        if version != FORMAT_VERSION:
+            raise DatasetError(f"{path}: format version {version}, this skelssl reads "
+                               f"{FORMAT_VERSION}; prepare the dataset again")
+        for name in ARRAY_FILES:
+            if not (path / name).is_file():
+                raise DatasetError(f"{path}: {name} is missing")
+        if verify:
+            for name in ARRAY_FILES:
+                if file_checksum(path / name) != meta["checksum"][name]:
+                    raise DatasetError(f"{path / name}: checksum differs from meta.json "
+                                       "(file changed or damaged)")
+        joints = np.load(path / "joints.npy", mmap_mode="r")
+        lengths = np.load(path / "lengths.npy")
+        labels = np.load(path / "labels.npy")
+        shape = tuple(meta["shape"][k] for k in "NCTVM")
+        if joints.shape != shape or lengths.shape != (shape[0],) or labels.shape != (shape[0],):
+            raise DatasetError(f"{path}: array shapes {joints.shape}, {lengths.shape}, "
+                               f"{labels.shape} do not match meta.json {shape}")
+        return cls(joints, lengths, labels, meta, path)
+
+    @classmethod
+    def from_raw(cls, raw: RawDataset) -> PreparedDataset:
+        """The same dataset as ``write_prepared`` would give, held in memory."""
+        shape = padded_shape(raw)
+        joints = np.zeros(shape, dtype=np.float32)
+        fill_padded(raw.sequences, joints)
+        lengths = np.array([s.num_frames for s in raw.sequences], np.int64)
+        labels = np.array([s.label for s in raw.sequences], np.int64)
+        return cls(joints, lengths, labels, build_meta(raw, shape))
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.meta["class_names"])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.meta["class_names"])
+
+    @property
+    def splits(self) -> dict[str, dict[str, list[int]]]:
+        return self.meta["splits"]
+
+    @property
+    def names(self) -> list[str]:
+        return self.meta["samples"]["name"]
+
+    def indices(self, benchmark: str | None = None, split: str | None = None) -> np.ndarray:
+        """Sample indices of ``benchmark``/``split``; all samples when both are None."""
+        if benchmark is None and split is None:
+            return np.arange(len(self))
+        if benchmark is None and len(self.splits) == 1:
+            benchmark = next(iter(self.splits))
+        if benchmark not in self.splits:
+            raise DatasetError(f"benchmark {benchmark!r} not in this dataset; it has "
+                               f"{sorted(self.splits) or 'no benchmarks'}")
+        parts = self.splits[benchmark]
+        if split not in parts:
+            raise DatasetError(f"split {split!r} not in benchmark {benchmark!r}; it has "
+                               f"{sorted(parts)}")
+        return np.asarray(parts[split], dtype=np.int64)
+
+    def subset(self, benchmark: str | None = None, split: str | None = None,
+               label_fraction: float = 1.0, seed: int = 0) -> SkeletonDataset:
+        """A torch Dataset over one split, optionally a class-balanced labelled fraction."""
+        index = self.indices(benchmark, split)
+        if label_fraction < 1.0:
+            index = index[label_fraction_indices(self.labels[index], label_fraction, seed)]
+        return SkeletonDataset(self, index)
+
+
+def label_fraction_indices(labels: np.ndarray, fraction: float, seed: int = 0) -> np.ndarray:
+    """Positions of a class-balanced subset: round(fraction·n_c) samples of each class (≥ 1).
+
+    The draw is fixed by ``seed``; positions are returned sorted.
+    """
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"label fraction must be in (0, 1], got {fraction}")
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        count = min(len(members), max(1, int(round(fraction * len(members)))))
+        chosen.append(rng.choice(members, size=count, replace=False))
+    return np.sort(np.concatenate(chosen))
+
+
+class SkeletonDataset(Dataset):
+    """Items ``(x[C, T, V, M] float32, length, label, index)`` of some samples of a dataset."""
+
+    def __init__(self, data: PreparedDataset, index: np.ndarray) -> None:
+        self.data = data
+        self.index = np.asarray(index, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int, int, int]:
+        j = int(self.index[i])
+        x = torch.from_numpy(np.array(self.data.joints[j], dtype=np.float32))
+        return x, int(self.data.lengths[j]), int(self.data.labels[j]), j
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.data.labels[self.index]

@@ -1,0 +1,256 @@
+"""Raw skeleton data → prepared dataset on disk (the one format training reads).
+
+A prepared dataset is a directory with ``joints.npy`` (N, C, T_max, V, M) float32 (read
+memory-mapped), ``lengths.npy``, ``labels.npy`` and ``meta.json`` (layout, class names, splits,
+per-sample metadata, source, format version, checksums). It is written to a temporary sibling
+directory and renamed into place at the end, so an interrupted run leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from skelssl import __version__
+from skelssl.data.sequence import RawDataset, SampleError, Sequence
+
+FORMAT_VERSION = 1
+FORMATS = ("ntu60", "ntu120", "nw-ucla", "npy", "ctrgcn-npz", "custom", "synthetic")
+ARRAY_FILES = ("joints.npy", "lengths.npy", "labels.npy")
+
+
+class PrepareError(ValueError):
+    """Preparation cannot go on; the message says what to change."""
+
+
+class DamagedDataError(PrepareError):
+    """Some raw samples are damaged; all of them are listed."""
+
+    def __init__(self, damaged: list[SampleError]) -> None:
+        lines = "\n".join(f"  - {error}" for error in damaged)
+        super().__init__(f"{len(damaged)} damaged sample(s):\n{lines}\n"
+                         "Fix or remove them, or pass --skip-damaged to leave them out "
+                         "(they are then listed in meta.json under 'skipped').")
+        self.damaged = damaged
+
+
+@dataclass
+class PrepareOptions:
+    """Everything ``skelssl prepare`` may be told; each format reads the fields it needs."""
+
+    raw: Path | None = None
+    labels: Path | None = None
+    test_raw: Path | None = None
+    test_labels: Path | None = None
+    layout: str | None = None
+    benchmark: str = "default"
+    body_selection: str = "most-active"
+    exclude: Path | None = None
+    workers: int | None = None
+    seed: int = 0
+    per_class: int = 100
+    skip_damaged: bool = False
+    overwrite: bool = False
+
+
+def check_format(name: str) -> str:
+    """``name`` if it is a known format, else a :class:`PrepareError` with the closest one."""
+    if name not in FORMATS:
+        close = difflib.get_close_matches(name, FORMATS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise PrepareError(f"unknown format {name!r}: expected one of {', '.join(FORMATS)}."
+                           + hint)
+    return name
+
+
+def read_raw(fmt: str, opts: PrepareOptions) -> tuple[RawDataset, list[SampleError]]:
+    """Run the reader of format ``fmt``; returns the dataset and the damaged samples."""
+    check_format(fmt)
+    if fmt == "synthetic":
+        from skelssl.data.synthetic import make_synthetic
+
+        return make_synthetic(per_class=opts.per_class, seed=opts.seed), []
+    if opts.raw is None:
+        raise PrepareError(f"format {fmt!r} needs --raw PATH")
+    if fmt in ("ntu60", "ntu120"):
+        from skelssl.data.readers.ntu import read_exclusion_list, read_ntu
+
+        exclude = read_exclusion_list(opts.exclude) if opts.exclude else set()
+        return read_ntu(opts.raw, int(fmt[3:]), opts.body_selection, exclude, opts.workers)
+    if fmt == "nw-ucla":
+        from skelssl.data.readers.nw_ucla import read_nw_ucla
+
+        return read_nw_ucla(opts.raw, opts.workers)
+    if fmt == "npy":
+        from skelssl.data.readers.npy import read_npy
+
+        if opts.labels is None:
+            raise PrepareError("format 'npy' needs --labels LABELS.npy|.pkl")
+        return read_npy(opts.raw, opts.labels, opts.test_raw, opts.test_labels, opts.layout,
+                        opts.benchmark)
+    if fmt == "ctrgcn-npz":
+        from skelssl.data.readers.ctrgcn_npz import read_ctrgcn_npz
+
+        return read_ctrgcn_npz(opts.raw, opts.layout or "ntu25", benchmark=opts.benchmark)
+    from skelssl.data.readers.custom import read_custom
+
+    return read_custom(opts.raw, opts.layout)
+
+
+def fill_padded(sequences: list[Sequence], joints: np.ndarray) -> None:
+    """Copy each (M, T, V, C) sequence into ``joints[i]`` of shape (C, T_max, V, M_max)."""
+    for i, seq in enumerate(tqdm(sequences, desc="writing", unit="seq", disable=None,
+                                 dynamic_ncols=True)):
+        persons, frames = seq.joints.shape[:2]
+        joints[i, :, :frames, :, :persons] = np.transpose(seq.joints, (3, 1, 2, 0))
+
+
+def padded_shape(raw: RawDataset) -> tuple[int, int, int, int, int]:
+    """(N, C, T_max, V, M_max) of the prepared arrays for ``raw``."""
+    seqs = raw.sequences
+    coords = {s.joints.shape[3] for s in seqs}
+    if len(coords) > 1:
+        raise PrepareError(f"sequences mix {sorted(coords)} coordinates per joint")
+    return (len(seqs), coords.pop(), max(s.num_frames for s in seqs), raw.layout.num_joints,
+            max(s.joints.shape[0] for s in seqs))
+
+
+def build_meta(raw: RawDataset, shape: tuple[int, ...]) -> dict[str, Any]:
+    """``meta.json`` content, checksums excluded."""
+    keys = sorted({k for s in raw.sequences for k in s.meta})
+    return {
+        "format_version": FORMAT_VERSION,
+        "skelssl_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "source": raw.source,
+        "layout": raw.layout.to_dict(),
+        "class_names": raw.class_names,
+        "shape": {"N": shape[0], "C": shape[1], "T": shape[2], "V": shape[3], "M": shape[4]},
+        "preprocessing": "none: coordinates as read, zero-padded in frames and persons",
+        "splits": raw.splits,
+        "samples": {"name": [s.name for s in raw.sequences],
+                    **{k: [s.meta.get(k) for s in raw.sequences] for k in keys}},
+        "skipped": raw.skipped,
+        "excluded": raw.excluded,
+    }
+
+
+def file_checksum(path: Path, chunk: int = 1 << 24) -> str:
+    """sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _existing_source(out: Path) -> dict[str, Any] | None:
+    meta = out / "meta.json"
+    if not meta.is_file():
+        return None
+    try:
+        return json.loads(meta.read_text()).get("source")
+    except (json.JSONDecodeError, AttributeError):
+        return None
+
+
+def write_prepared(raw: RawDataset, out: str | Path, overwrite: bool = False) -> Path:
+    """Write ``raw`` as a prepared dataset at ``out``, atomically."""
+    out = Path(out)
+    if not raw.sequences:
+        raise PrepareError("no usable sequence to write")
+    shape = padded_shape(raw)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        joints = np.lib.format.open_memmap(tmp / "joints.npy", mode="w+", dtype=np.float32,
+                                           shape=shape)
+        fill_padded(raw.sequences, joints)
+        joints.flush()
+        del joints
+        np.save(tmp / "lengths.npy", np.array([s.num_frames for s in raw.sequences], np.int64))
+        np.save(tmp / "labels.npy", np.array([s.label for s in raw.sequences], np.int64))
+        meta = build_meta(raw, shape)
+        meta["checksum"] = {"algorithm": "sha256",
+                            **{name: file_checksum(tmp / name) for name in ARRAY_FILES}}
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+        if out.exists():
+            if not overwrite:
+                raise PrepareError(f"{out} appeared while preparing; pass --overwrite")
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return out
+
+
+def check_output(out: Path, source: dict[str, Any], overwrite: bool) -> bool:
+    """True when ``out`` already holds this very dataset; errors when it holds anything else."""
+    if not out.exists() or overwrite:
+        return False
+    if not out.is_dir():
+        raise PrepareError(f"--out {out} is a file, expected a directory")
+    existing = _existing_source(out)
+    if existing == source:
+        return True
+    if existing is not None:
+        raise PrepareError(f"{out} already holds a different dataset (source {existing}); "
+                           f"this one is {source}. Choose another --out or pass --overwrite.")
+    if any(out.iterdir()):
+        raise PrepareError(f"{out} exists and is not an empty directory nor a prepared dataset; "
+                           "choose another --out")
+    return False
+
+
+def describe_source(fmt: str, opts: PrepareOptions) -> dict[str, Any]:
+    """What a prepared dataset was made from: the format and the options that format reads."""
+    fields = {
+        "synthetic": ("seed", "per_class"),
+        "ntu60": ("raw", "body_selection", "exclude"),
+        "ntu120": ("raw", "body_selection", "exclude"),
+        "nw-ucla": ("raw",),
+        "npy": ("raw", "labels", "test_raw", "test_labels", "layout", "benchmark"),
+        "ctrgcn-npz": ("raw", "layout", "benchmark"),
+        "custom": ("raw", "layout"),
+    }[check_format(fmt)]
+    source: dict[str, Any] = {"format": fmt}
+    for name in fields:
+        value = getattr(opts, name)
+        source[name] = str(Path(value).resolve()) if isinstance(value, Path) else value
+    return source
+
+
+def prepare(fmt: str, out: str | Path, opts: PrepareOptions | None = None) -> tuple[Path, bool]:
+    """Read raw data of format ``fmt`` and write it to ``out``.
+
+    Returns (path, written): ``written`` is False when ``out`` already held the same dataset
+    (same format, inputs and options). Damaged samples stop preparation with a list of all of
+    them, unless ``skip_damaged``.
+    """
+    opts = opts or PrepareOptions()
+    out = Path(out)
+    source = describe_source(fmt, opts)
+    if check_output(out, source, opts.overwrite):
+        return out, False
+    raw, damaged = read_raw(fmt, opts)
+    if damaged and not opts.skip_damaged:
+        raise DamagedDataError(damaged)
+    raw.source = source
+    raw.skipped = [{"file": e.source, "reason": e.problem} for e in damaged]
+    return write_prepared(raw, out, overwrite=opts.overwrite), True

@@ -1,0 +1,1 @@
+"""Raw-format readers; each returns a :class:`skelssl.data.sequence.RawDataset`."""

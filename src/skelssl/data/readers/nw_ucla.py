@@ -1,0 +1,73 @@
+"""NW-UCLA Multiview Action3D in the ``all_sqe`` JSON distribution (one file per sequence)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from skelssl.data.parallel import map_files
+from skelssl.data.sequence import RawDataset, SampleError, Sequence, check_sequence
+from skelssl.skeleton import UCLA20
+
+NAME_PATTERN = re.compile(r"a(\d+)_s(\d+)_e(\d+)_v(\d+)")
+CLASS_NAMES = ["pick up with one hand", "pick up with two hands", "drop trash", "walk around",
+               "sit down", "stand up", "donning", "doffing", "throw", "carry"]
+TRAIN_VIEWS = frozenset([1, 2])
+
+
+def read_file(path: str | Path) -> Sequence:
+    """One ``{"file_name", "skeletons": (T, 20, 3), "label": 1..10}`` file as a Sequence."""
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SampleError(str(path), f"not a readable JSON file ({error})") from error
+    if not isinstance(record, dict) or not {"skeletons", "label"} <= record.keys():
+        raise SampleError(str(path), "expected a JSON object with 'skeletons' and 'label'")
+    name = str(record.get("file_name", path.stem))
+    match = NAME_PATTERN.fullmatch(name)
+    if match is None:
+        raise SampleError(str(path), f"name {name!r} does not follow aAA_sSS_eEE_vVV")
+    action, subject, episode, view = (int(g) for g in match.groups())
+    label = record["label"]
+    if not isinstance(label, int) or not 1 <= label <= len(CLASS_NAMES):
+        raise SampleError(str(path), f"label {label!r}: expected an integer 1..{len(CLASS_NAMES)}")
+    try:
+        joints = np.asarray(record["skeletons"], dtype=np.float32)
+    except (ValueError, TypeError) as error:
+        raise SampleError(str(path), f"'skeletons' is not a (frames, 20, 3) array ({error})") \
+            from error
+    if joints.ndim != 3 and joints.size == 0:
+        raise SampleError(str(path), "sequence has 0 frames")
+    if joints.ndim != 3:
+        raise SampleError(str(path), f"'skeletons' has shape {joints.shape}, "
+                                     "expected (frames, joints, 3)")
+    meta = {"action": action, "subject": subject, "episode": episode, "view": view}
+    seq = Sequence(name=name, joints=joints[None], label=label - 1, meta=meta)
+    return check_sequence(seq, UCLA20, str(path))
+
+
+def read_nw_ucla(raw: str | Path, workers: int | None = None) -> tuple[RawDataset,
+                                                                       list[SampleError]]:
+    """All ``*.json`` files of an ``all_sqe`` folder; benchmark ``view3`` (train views 1, 2)."""
+    root = Path(raw)
+    if not root.is_dir():
+        raise FileNotFoundError(f"NW-UCLA folder {root} does not exist")
+    files = sorted(root.glob("*.json"))
+    if not files:
+        raise FileNotFoundError(f"no .json files in {root} (expected the all_sqe folder)")
+    results = map_files(read_file, files, workers, desc="NW-UCLA")
+    sequences = [r for r in results if isinstance(r, Sequence)]
+    damaged = [r for r in results if isinstance(r, SampleError)]
+    train = [i for i, s in enumerate(sequences) if s.meta["view"] in TRAIN_VIEWS]
+    test = [i for i, s in enumerate(sequences) if s.meta["view"] not in TRAIN_VIEWS]
+    dataset = RawDataset(
+        layout=UCLA20,
+        class_names=list(CLASS_NAMES),
+        sequences=sequences,
+        splits={"view3": {"train": train, "test": test}},
+    )
+    return dataset, damaged

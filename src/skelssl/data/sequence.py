@@ -1,0 +1,85 @@
+"""What every reader returns: sequences with per-person joints, labels and metadata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from skelssl.skeleton import Layout
+
+
+class SampleError(ValueError):
+    """One raw sample cannot be used; ``source`` names the file (and sample) at fault."""
+
+    def __init__(self, source: str, problem: str) -> None:
+        super().__init__(f"{source}: {problem}")
+        self.source = source
+        self.problem = problem
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:  # survives worker processes
+        return SampleError, (self.source, self.problem)
+
+
+@dataclass
+class Sequence:
+    """One skeleton sequence: ``joints`` is (M persons, T frames, V joints, C coordinates)."""
+
+    name: str
+    joints: np.ndarray
+    label: int
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.joints.shape[1])
+
+
+@dataclass
+class RawDataset:
+    """Sequences read from a raw source, before they are written as a prepared dataset.
+
+    ``splits`` maps a benchmark name (``xsub``, ``xview``, ``view3``, ...) to its ``train`` and
+    ``test`` index lists. ``skipped`` lists damaged samples left out with ``--skip-damaged``;
+    ``excluded`` lists samples left out by design (e.g. NTU files without any skeleton).
+    """
+
+    layout: Layout
+    class_names: list[str]
+    sequences: list[Sequence]
+    splits: dict[str, dict[str, list[int]]]
+    source: dict[str, Any] = field(default_factory=dict)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    excluded: list[dict[str, str]] = field(default_factory=list)
+
+
+def check_sequence(seq: Sequence, layout: Layout, source: str) -> Sequence:
+    """Validate shape and values of one sequence and return it as float32 (M, T, V, C).
+
+    Raises :class:`SampleError` naming ``source`` for a wrong rank, a joint count that differs
+    from the layout, zero frames, an unusual coordinate count, or a NaN/inf value.
+    """
+    joints = np.asarray(seq.joints)
+    if joints.ndim != 4:
+        raise SampleError(source, f"expected joints of shape (persons, frames, joints, coords), "
+                                  f"got shape {joints.shape}")
+    persons, frames, num_joints, coords = joints.shape
+    if num_joints != layout.num_joints:
+        raise SampleError(source, f"{num_joints} joints per frame, but layout {layout.name!r} "
+                                  f"has {layout.num_joints}")
+    if frames == 0:
+        raise SampleError(source, "sequence has 0 frames")
+    if persons == 0:
+        raise SampleError(source, "sequence has no person")
+    if coords not in (2, 3):
+        raise SampleError(source, f"expected 2 or 3 coordinates per joint, got {coords}")
+    finite = np.isfinite(joints)
+    if not finite.all():
+        m, t, v, c = np.argwhere(~finite)[0]
+        value = joints[m, t, v, c]
+        raise SampleError(source, f"{value} at frame {t + 1}, joint {v + 1} "
+                                  f"({layout.joint_names[v]}), person {m + 1}: "
+                                  "expected finite coordinates")
+    seq.joints = joints.astype(np.float32, copy=False)
+    return seq

@@ -1,0 +1,33 @@
+import numpy as np
+import pytest
+import torch
+
+from skelssl.data.dataset import DatasetError, PreparedDataset, label_fraction_indices
+
+
+def test_subset_items_and_errors(small_synthetic):
+    data = PreparedDataset.from_raw(small_synthetic)
+    train = data.subset("xsub", "train")
+    x, length, label, index = train[0]
+    assert x.shape == (3, data.joints.shape[2], 25, 2) and x.dtype == torch.float32
+    assert index == train.index[0] and label == data.labels[index]
+    assert length == data.lengths[index]
+    with pytest.raises(DatasetError, match="benchmark 'xset' not in this dataset"):
+        data.subset("xset", "train")
+    with pytest.raises(DatasetError, match="split 'val'"):
+        data.subset("xsub", "val")
+
+
+def test_label_fraction_is_class_balanced_and_seeded():
+    labels = np.repeat(np.arange(4), [100, 50, 10, 1])
+    chosen = label_fraction_indices(labels, 0.1, seed=0)
+    assert np.bincount(labels[chosen]).tolist() == [10, 5, 1, 1]
+    np.testing.assert_array_equal(chosen, label_fraction_indices(labels, 0.1, seed=0))
+    assert not np.array_equal(chosen, label_fraction_indices(labels, 0.1, seed=1))
+    with pytest.raises(ValueError, match="label fraction"):
+        label_fraction_indices(labels, 0.0)
+
+
+def test_missing_dataset_has_a_clear_error(tmp_path):
+    with pytest.raises(DatasetError, match="not a prepared dataset"):
+        PreparedDataset.open(tmp_path)
