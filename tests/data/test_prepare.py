@@ -3,8 +3,8 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import NTU_SAMPLES, NW_UCLA, TRUNCATED_NTU, needs_ntu, needs_ucla
 
+from conftest import NTU_SAMPLES, NW_UCLA, TRUNCATED_NTU, needs_ntu, needs_ucla
 from skelssl.data import prepare as prepare_module
 from skelssl.data.dataset import DatasetError, PreparedDataset
 from skelssl.data.prepare import (

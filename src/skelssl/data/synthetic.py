@@ -24,7 +24,6 @@ CAMERA_YAWS = {1: 0.0, 2: 45.0, 3: -45.0}  # degrees; xview trains on cameras 2 
 XVIEW_TRAIN_CAMERAS = frozenset([2, 3])
 MIN_FRAMES, MAX_FRAMES = 40, 110
 
-J = {name: i for i, name in enumerate(NTU25.joint_names)}
 # Forward-kinematics tree rooted at the pelvis (hand tips and thumbs hang off the hand).
 FK_PARENT = {
     "spine_mid": "spine_base", "spine_shoulder": "spine_mid", "neck": "spine_shoulder",
@@ -37,7 +36,7 @@ for _side in ("left", "right"):
                           ("wrist", "elbow"), ("hand", "wrist"), ("hand_tip", "hand"),
                           ("thumb", "hand"), ("hip", "spine_base"), ("knee", "hip"),
                           ("ankle", "knee"), ("foot", "ankle"))})
-FK_ORDER = [n for n in ("spine_mid", "spine_shoulder", "neck", "head")] + [
+FK_ORDER = ["spine_mid", "spine_shoulder", "neck", "head"] + [
     f"{side}_{part}" for side in ("left", "right") for part in (
         "shoulder", "elbow", "wrist", "hand", "hand_tip", "thumb", "hip", "knee", "ankle", "foot")]
 
@@ -230,15 +229,14 @@ def _arms_up(ctx: Context, m: Motion, up: bool) -> None:
         m.arm(side, raise_side=np.deg2rad(150) * ctx.amp * level, elbow=np.deg2rad(15) * level)
 
 
-def _steps(ctx: Context, m: Motion, cycles: float, stride: float) -> np.ndarray:
-    """Walking gait on the spot; returns the forward distance walked per frame."""
+def _steps(ctx: Context, m: Motion, cycles: float, stride: float) -> None:
+    """Walking gait on the spot (legs and arm swing); the caller moves the root."""
     gait = np.sin(2 * np.pi * cycles * ctx.p) * (ctx.p > 0) * (ctx.p < 1)
     for side, sign in (("left", 1.0), ("right", -1.0)):
         swing = sign * gait
         m.leg(side, hip=np.deg2rad(25) * stride * swing,
               knee=np.deg2rad(35) * stride * np.clip(swing, 0, None))
         m.arm(side, raise_fwd=-np.deg2rad(20) * stride * swing, elbow=np.deg2rad(20))
-    return ctx.p
 
 
 def _turn(ctx: Context, m: Motion, direction: float) -> None:
@@ -252,10 +250,6 @@ def _handshake(ctx: Context, m: Motion) -> None:
     shake = np.sin(2 * np.pi * (ctx.reps + 2) * ctx.p)
     m.arm("right", raise_fwd=env * np.deg2rad(45 + 8 * shake), inward=env * np.deg2rad(20),
           elbow=env * np.deg2rad(35))
-
-
-def _walk(ctx: Context, m: Motion) -> np.ndarray:
-    return _steps(ctx, m, cycles=2 + ctx.reps, stride=1.0)
 
 
 Action = Callable[[Context, Motion], None]
@@ -294,8 +288,9 @@ def _rest_posture(m: Motion, rng: np.random.Generator) -> None:
         m.arm(side, raise_fwd=np.deg2rad(rng.uniform(0, 60)),
               raise_side=np.deg2rad(rng.uniform(30, 130)), elbow=np.deg2rad(rng.uniform(0, 60)))
     if rng.random() < 0.2:  # guard: both forearms up in front
-        for s in ("left", "right"):
-            m.arm(s, raise_fwd=np.deg2rad(rng.uniform(20, 50)), elbow=np.deg2rad(rng.uniform(90, 130)))
+        for either in ("left", "right"):
+            m.arm(either, raise_fwd=np.deg2rad(rng.uniform(20, 50)),
+                  elbow=np.deg2rad(rng.uniform(90, 130)))
     if rng.random() < 0.3:
         m.leg(side, hip=np.deg2rad(rng.uniform(15, 60)), knee=np.deg2rad(rng.uniform(0, 60)))
     bend = rng.uniform(10, 40) if rng.random() < 0.25 else rng.uniform(-8, 12)
@@ -327,10 +322,10 @@ def _people(label: int, ctx: Context, frames: int, bodies: list[Body],
             far = rng.uniform(1.6, 2.6)
             gap = far + (0.95 * ctx.body.scale - far) * approach
         else:
-            progress = _walk(ctx, m)
+            _steps(ctx, m, cycles=2 + ctx.reps, stride=1.0)
             near, far = 0.9, rng.uniform(2.5, 3.5)
-            gap = far + (near - far) * progress if name == "walk towards each other" \
-                else near + (far - near) * progress
+            gap = far + (near - far) * ctx.p if name == "walk towards each other" \
+                else near + (far - near) * ctx.p
             if name == "walk apart":  # face each other, turn away, walk off
                 m.yaw += np.pi * smoothstep(ctx.p / 0.25)
         m.yaw += 0.0 if person == 0 else np.pi

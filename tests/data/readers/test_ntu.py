@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from conftest import NTU_SAMPLES, TRUNCATED_NTU, needs_ntu
 
+from conftest import NTU_SAMPLES, TRUNCATED_NTU, needs_ntu
 from skelssl.data.readers.ntu import (
     motion_energy,
     ntu_splits,

@@ -2,8 +2,8 @@ import json
 
 import numpy as np
 import pytest
-from conftest import NW_UCLA, needs_ucla
 
+from conftest import NW_UCLA, needs_ucla
 from skelssl.data.readers.nw_ucla import read_file, read_nw_ucla
 from skelssl.data.sequence import SampleError
 
