@@ -27,3 +27,23 @@ def resize_valid(x: torch.Tensor, lengths: torch.Tensor, frames: int
 
     out = take(lower) * (1 - weight) + take(upper) * weight
     return out, torch.full_like(lengths, frames)
+
+
+def mirror_index(index: torch.Tensor, frames: int) -> torch.Tensor:
+    """Reflect out-of-range frame indices back into 0..frames−1, edge frame repeated."""
+    index = torch.where(index < 0, -index - 1, index)
+    return torch.where(index >= frames, 2 * frames - 1 - index, index).clamp(0, frames - 1)
+
+
+def temporal_crop(x: torch.Tensor, padding_ratio: int = 6,
+                  generator: torch.Generator | None = None) -> torch.Tensor:
+    """Pad both ends with ⌊T/padding_ratio⌋ mirrored frames; keep a random window of T frames.
+
+    Expects batches whose T frames are all valid (e.g. after :func:`resize_valid`). The window
+    start is drawn per sample from 0..2·pad.
+    """
+    n, c, t, v, m = x.shape
+    pad = t // padding_ratio
+    start = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=x.device)
+    index = mirror_index(start[:, None] - pad + torch.arange(t, device=x.device)[None], t)
+    return x.gather(2, index.view(n, 1, t, 1, 1).expand(n, c, t, v, m))
