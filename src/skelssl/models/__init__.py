@@ -1,0 +1,1 @@
+"""Encoders (x[N, C, T, V, M] → features[N, D], with ``feature_dim``) and heads."""

@@ -1,0 +1,99 @@
+"""ST-GCN encoder (Yan et al.) as used by SkeletonCLR, CrosSCLR, AimCLR and ActCLR.
+
+Block = graph conv → BN → ReLU → temporal conv (9×1, stride s) → BN → Dropout → + residual →
+ReLU. Ten blocks of widths w, w, w, w, 2w (s2), 2w, 2w, 4w (s2), 4w, feature_dim; features are
+averaged over (T', V) and then over persons. ``hidden_channels=16`` is the papers' 1/4 width.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from skelssl.models.init import init_stgcn_weights
+from skelssl.skeleton import Layout, load_layout
+
+
+class GraphConv(nn.Module):
+    """out[w] = Σ_k Σ_v (W_k x)[v] · A_k[v, w], with A_k given per call (K, V, V)."""
+
+    def __init__(self, in_channels: int, out_channels: int, partitions: int) -> None:
+        super().__init__()
+        self.partitions = partitions
+        self.conv = nn.Conv2d(in_channels, out_channels * partitions, kernel_size=1)
+
+    def forward(self, x: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
+        n, _, t, v = x.shape
+        y = self.conv(x).view(n, self.partitions, -1, t, v)
+        return torch.einsum("nkctv,kvw->nctw", y, adjacency)
+
+
+class STGCNBlock(nn.Module):
+    """One spatial-temporal block with its learnable edge-importance mask."""
+
+    def __init__(self, in_channels: int, out_channels: int, adjacency: torch.Tensor,
+                 stride: int = 1, dropout: float = 0.0, residual: bool = True,
+                 kernel_size: int = 9) -> None:
+        super().__init__()
+        self.gcn = GraphConv(in_channels, out_channels, adjacency.shape[0])
+        self.tcn = nn.Sequential(
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(out_channels, out_channels, (kernel_size, 1), (stride, 1),
+                      ((kernel_size - 1) // 2, 0)),
+            nn.BatchNorm2d(out_channels),
+            nn.Dropout(dropout, inplace=True),
+        )
+        if not residual:
+            self.residual: nn.Module | None = None
+        elif in_channels == out_channels and stride == 1:
+            self.residual = nn.Identity()
+        else:
+            self.residual = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, (stride, 1)),
+                nn.BatchNorm2d(out_channels))
+        self.edge_importance = nn.Parameter(torch.ones_like(adjacency))
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
+        out = self.tcn(self.gcn(x, adjacency * self.edge_importance))
+        if self.residual is not None:
+            out = out + self.residual(x)
+        return self.relu(out)
+
+
+class STGCN(nn.Module):
+    """ST-GCN encoder: x[N, C, T, V, M] → features[N, feature_dim]."""
+
+    def __init__(self, layout: Layout | str = "ntu25", in_channels: int = 3,
+                 hidden_channels: int = 16, feature_dim: int = 256, dropout: float = 0.5,
+                 center_distance: str = "graph") -> None:
+        super().__init__()
+        layout = load_layout(layout)
+        adjacency = torch.tensor(layout.adjacency(center_distance=center_distance))
+        self.register_buffer("adjacency", adjacency)
+        v, w = layout.num_joints, hidden_channels
+        self.data_bn = nn.BatchNorm1d(in_channels * v)
+        plan = [(in_channels, w, 1), (w, w, 1), (w, w, 1), (w, w, 1), (w, 2 * w, 2),
+                (2 * w, 2 * w, 1), (2 * w, 2 * w, 1), (2 * w, 4 * w, 2), (4 * w, 4 * w, 1),
+                (4 * w, feature_dim, 1)]
+        self.blocks = nn.ModuleList(
+            STGCNBlock(cin, cout, adjacency, stride, dropout=0.0 if i == 0 else dropout,
+                       residual=i > 0)
+            for i, (cin, cout, stride) in enumerate(plan))
+        self.feature_dim = feature_dim
+        init_stgcn_weights(self)
+
+    def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
+        """Last block's output (N·M, D, T', V), persons folded into the batch."""
+        n, c, t, v, m = x.shape
+        x = x.permute(0, 4, 3, 1, 2).reshape(n * m, v * c, t)  # BN over V·C per person
+        x = self.data_bn(x).view(n * m, v, c, t).permute(0, 2, 3, 1)
+        for block in self.blocks:
+            x = block(x, self.adjacency)
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, m = x.shape[0], x.shape[4]
+        maps = self.feature_maps(x)
+        return maps.mean(dim=(2, 3)).view(n, m, -1).mean(dim=1)
