@@ -1,0 +1,53 @@
+"""MoCo pieces shared by the contrastive methods: momentum copies and the feature queue."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+
+
+def momentum_copy(module: nn.Module) -> nn.Module:
+    """A frozen copy of ``module`` (same initial weights) to be updated by momentum only."""
+    twin = copy.deepcopy(module)
+    for p in twin.parameters():
+        p.requires_grad_(False)
+    return twin
+
+
+@torch.no_grad()
+def momentum_update(target: nn.Module, source: nn.Module, momentum: float) -> None:
+    """target ← m·target + (1 − m)·source, parameter by parameter (m = 1 leaves it unchanged)."""
+    for t, s in zip(target.parameters(), source.parameters(), strict=True):
+        t.mul_(momentum).add_(s.detach(), alpha=1.0 - momentum)
+
+
+@torch.no_grad()
+def gather_from_all_ranks(x: torch.Tensor) -> torch.Tensor:
+    """Concatenate ``x`` from every DDP rank (just ``x`` when not distributed)."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return x
+    parts = [torch.empty_like(x) for _ in range(dist.get_world_size())]
+    dist.all_gather(parts, x.contiguous())
+    return torch.cat(parts)
+
+
+class FeatureQueue(nn.Module):
+    """A ring buffer of K L2-normalised keys (initialised at random), saved with the model."""
+
+    def __init__(self, size: int, dim: int) -> None:
+        super().__init__()
+        self.register_buffer("keys", F.normalize(torch.randn(size, dim), dim=1))
+        self.register_buffer("pointer", torch.zeros((), dtype=torch.long))
+
+    @torch.no_grad()
+    def push(self, keys: torch.Tensor) -> None:
+        """Enqueue the keys of all ranks, overwriting the oldest ones."""
+        keys = gather_from_all_ranks(keys.detach().to(self.keys.dtype))
+        size = self.keys.shape[0]
+        index = (self.pointer + torch.arange(keys.shape[0], device=keys.device)) % size
+        self.keys[index] = keys[-size:] if keys.shape[0] > size else keys
+        self.pointer.fill_(int((self.pointer + keys.shape[0]) % size))

@@ -1,0 +1,69 @@
+"""SkeletonCLR (Li et al., CVPR 2021): MoCo v2 on two shear + temporal-crop views of one stream.
+
+    for each batch of joints x:
+        view_q, view_k = augment(x), augment(x)          # shear β, crop with mirrored padding
+        q = normalize(head_q(encoder_q(stream(view_q))))
+        k = normalize(head_k(encoder_k(stream(view_k))))  # momentum encoder, no gradient
+        loss = InfoNCE(q, k, queue, τ); queue ← k; θ_k ← m·θ_k + (1 − m)·θ_q
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from skelssl.losses import infonce
+from skelssl.methods.moco import FeatureQueue, momentum_copy, momentum_update
+from skelssl.models.heads import projection_head
+from skelssl.skeleton import Layout, load_layout
+from skelssl.transforms.spatial import shear
+from skelssl.transforms.streams import stream
+from skelssl.transforms.temporal import temporal_crop
+
+
+class SkeletonCLR(nn.Module):
+    """Single-stream MoCo with a momentum key encoder and a queue of negatives."""
+
+    def __init__(self, encoder: nn.Module, layout: Layout | str = "ntu25",
+                 stream_name: str = "joint", queue_size: int = 32768, projection_dim: int = 128,
+                 temperature: float = 0.07, momentum: float = 0.999, shear_beta: float = 0.5,
+                 padding_ratio: int = 6) -> None:
+        super().__init__()
+        self.layout = load_layout(layout)
+        self.stream_name = stream_name
+        self.encoder_q = encoder
+        self.head_q = projection_head(encoder.feature_dim, encoder.feature_dim, projection_dim)
+        self.encoder_k = momentum_copy(self.encoder_q)
+        self.head_k = momentum_copy(self.head_q)
+        self.queue = FeatureQueue(queue_size, projection_dim)
+        self.temperature = temperature
+        self.momentum = momentum
+        self.shear_beta = shear_beta
+        self.padding_ratio = padding_ratio
+
+    def augment(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """Shear + temporal crop, then the configured stream."""
+        view = temporal_crop(shear(x, self.shear_beta, generator), self.padding_ratio, generator)
+        return stream(view, self.stream_name, self.layout)
+
+    def embed_query(self, view: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.head_q(self.encoder_q(view)), dim=1)
+
+    @torch.no_grad()
+    def embed_key(self, view: torch.Tensor) -> torch.Tensor:
+        momentum_update(self.encoder_k, self.encoder_q, self.momentum)
+        momentum_update(self.head_k, self.head_q, self.momentum)
+        return F.normalize(self.head_k(self.encoder_k(view)), dim=1)
+
+    def training_step(self, batch: torch.Tensor, epoch: int,
+                      generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        """One MoCo step on a batch of joints x[N, C, T, V, M] (all T frames valid)."""
+        q = self.embed_query(self.augment(batch, generator))
+        k = self.embed_key(self.augment(batch, generator))
+        loss = infonce(q, k, self.queue.keys.clone().detach(), self.temperature)
+        self.queue.push(k)
+        return {"loss": loss}
+
+    def encoders(self) -> dict[str, nn.Module]:
+        return {self.stream_name: self.encoder_q}
