@@ -17,6 +17,7 @@ def test_prepare_and_inspect_synthetic_with_pictures(tmp_path):
                                  "--save", str(tmp_path / "s.png")])
     assert result.exit_code == 0, result.output
     assert "split     xsub: train" in result.output and "checksum  ok" in result.output
+    assert "persons   39 sample(s) with 1 · 9 sample(s) with 2" in result.output
     assert (tmp_path / "s.png").stat().st_size > 1000
     result = runner.invoke(app, ["inspect", str(out), "--sample", "syn000_000001",
                                  "--save", str(tmp_path / "s.gif")])

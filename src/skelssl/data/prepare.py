@@ -140,6 +140,8 @@ def build_meta(raw: RawDataset, shape: tuple[int, ...]) -> dict[str, Any]:
         "preprocessing": "none: coordinates as read, zero-padded in frames and persons",
         "splits": raw.splits,
         "samples": {"name": [s.name for s in raw.sequences],
+                    "persons": [int((np.abs(s.joints).sum(axis=(1, 2, 3)) > 0).sum())
+                                for s in raw.sequences],
                     **{k: [s.meta.get(k) for s in raw.sequences] for k in keys}},
         "skipped": raw.skipped,
         "excluded": raw.excluded,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,18 @@ class RawDataset:
     source: dict[str, Any] = field(default_factory=dict)
     skipped: list[dict[str, str]] = field(default_factory=list)
     excluded: list[dict[str, str]] = field(default_factory=list)
+
+
+def rule_splits(sequences: list[Sequence],
+                rules: dict[str, Callable[[dict[str, Any]], bool]]
+                ) -> dict[str, dict[str, list[int]]]:
+    """Train/test index lists per benchmark; ``rules[benchmark](meta)`` is True for training."""
+    splits = {}
+    for benchmark, is_train in rules.items():
+        flags = [is_train(s.meta) for s in sequences]
+        splits[benchmark] = {"train": [i for i, f in enumerate(flags) if f],
+                             "test": [i for i, f in enumerate(flags) if not f]}
+    return splits
 
 
 def check_sequence(seq: Sequence, layout: Layout, source: str) -> Sequence:

@@ -9,15 +9,6 @@ import numpy as np
 from skelssl.data.dataset import PreparedDataset
 
 
-def persons_per_sample(data: PreparedDataset, chunk: int = 512) -> np.ndarray:
-    """(N,) number of persons that appear in at least one frame of each sample."""
-    counts = np.zeros(len(data), dtype=np.int64)
-    for start in range(0, len(data), chunk):
-        block = np.asarray(data.joints[start:start + chunk])
-        counts[start:start + chunk] = (np.abs(block).sum(axis=(1, 2, 3)) > 0).sum(axis=1)
-    return counts
-
-
 def summarize(data: PreparedDataset, max_classes: int = 20) -> str:
     """Samples per split, classes, length statistics, persons and layout, as text lines."""
     meta, shape = data.meta, data.meta["shape"]
@@ -28,7 +19,7 @@ def summarize(data: PreparedDataset, max_classes: int = 20) -> str:
     classes = [f"{i:>3} {name} ({counts.get(i, 0)})" for i, name in enumerate(data.class_names)]
     if len(classes) > max_classes:
         classes = classes[:max_classes] + [f"    ... {len(classes) - max_classes} more"]
-    persons = Counter(persons_per_sample(data).tolist())
+    persons = Counter(meta["samples"]["persons"])
     lines = [
         f"dataset   {data.path or '(in memory)'}",
         f"source    {source}",

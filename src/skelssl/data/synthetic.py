@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from skelssl.data.sequence import RawDataset, Sequence
+from skelssl.data.sequence import RawDataset, Sequence, rule_splits
 from skelssl.skeleton import NTU25
 
 SUBJECTS = 20
@@ -370,7 +370,7 @@ def make_sample(index: int, seed: int = 0, per_class: int = 100) -> Sequence:
         spikes = rng.random(world.shape[:2]) < 0.004  # occasional tracking glitches
         noise[spikes] += rng.normal(0, 0.06, size=(int(spikes.sum()), 3))
         joints[person] += noise
-    meta = {"subject": subject, "camera": camera, "persons": len(people)}
+    meta = {"subject": subject, "camera": camera}
     return Sequence(name=f"syn{seed:03d}_{index:06d}", joints=joints.astype(np.float32),
                     label=label, meta=meta)
 
@@ -386,9 +386,6 @@ def make_synthetic(per_class: int = 100, seed: int = 0) -> RawDataset:
     sequences = [make_sample(i, seed, per_class) for i in range(per_class * len(CLASS_NAMES))]
     rules = {"xsub": lambda m: m["subject"] in TRAIN_SUBJECTS,
              "xview": lambda m: m["camera"] in XVIEW_TRAIN_CAMERAS}
-    splits = {b: {"train": [i for i, s in enumerate(sequences) if rule(s.meta)],
-                  "test": [i for i, s in enumerate(sequences) if not rule(s.meta)]}
-              for b, rule in rules.items()}
     return RawDataset(layout=NTU25, class_names=list(CLASS_NAMES), sequences=sequences,
-                      splits=splits,
+                      splits=rule_splits(sequences, rules),
                       source={"format": "synthetic", "seed": seed, "per_class": per_class})

@@ -16,7 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from skelssl.data.parallel import map_files
-from skelssl.data.sequence import RawDataset, SampleError, Sequence, check_sequence
+from skelssl.data.sequence import (
+    RawDataset,
+    SampleError,
+    Sequence,
+    check_sequence,
+    rule_splits,
+)
 from skelssl.skeleton import NTU25
 
 NAME_PATTERN = re.compile(r"S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})")
@@ -179,12 +185,7 @@ def ntu_splits(sequences: list[Sequence], version: int) -> dict[str, dict[str, l
         rules["xview"] = lambda m: m["camera"] in XVIEW_TRAIN_CAMERAS
     else:
         rules["xset"] = lambda m: m["setup"] % 2 == 0
-    splits = {}
-    for benchmark, is_train in rules.items():
-        train = [i for i, s in enumerate(sequences) if is_train(s.meta)]
-        test = [i for i, s in enumerate(sequences) if not is_train(s.meta)]
-        splits[benchmark] = {"train": train, "test": test}
-    return splits
+    return rule_splits(sequences, rules)
 
 
 def _in_version(name: str, version: int) -> bool:

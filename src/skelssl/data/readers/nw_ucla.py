@@ -9,7 +9,13 @@ from pathlib import Path
 import numpy as np
 
 from skelssl.data.parallel import map_files
-from skelssl.data.sequence import RawDataset, SampleError, Sequence, check_sequence
+from skelssl.data.sequence import (
+    RawDataset,
+    SampleError,
+    Sequence,
+    check_sequence,
+    rule_splits,
+)
 from skelssl.skeleton import UCLA20
 
 NAME_PATTERN = re.compile(r"a(\d+)_s(\d+)_e(\d+)_v(\d+)")
@@ -62,12 +68,10 @@ def read_nw_ucla(raw: str | Path, workers: int | None = None) -> tuple[RawDatase
     results = map_files(read_file, files, workers, desc="NW-UCLA")
     sequences = [r for r in results if isinstance(r, Sequence)]
     damaged = [r for r in results if isinstance(r, SampleError)]
-    train = [i for i, s in enumerate(sequences) if s.meta["view"] in TRAIN_VIEWS]
-    test = [i for i, s in enumerate(sequences) if s.meta["view"] not in TRAIN_VIEWS]
     dataset = RawDataset(
         layout=UCLA20,
         class_names=list(CLASS_NAMES),
         sequences=sequences,
-        splits={"view3": {"train": train, "test": test}},
+        splits=rule_splits(sequences, {"view3": lambda m: m["view"] in TRAIN_VIEWS}),
     )
     return dataset, damaged

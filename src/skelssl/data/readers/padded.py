@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from skelssl.data.readers.ntu import NTU120_CLASSES
 from skelssl.data.sequence import SampleError, Sequence, check_sequence
 from skelssl.skeleton import BUILTIN_LAYOUTS, Layout, load_layout
 
@@ -113,8 +114,6 @@ def infer_layout(num_joints: int, layout: str | Layout | None, source: str) -> L
 
 def default_class_names(layout: Layout, num_classes: int) -> list[str]:
     """NTU action names for NTU-shaped data with 60/120 classes, else ``class_<i>``."""
-    from skelssl.data.readers.ntu import NTU120_CLASSES
-
     if layout.name == "ntu25" and num_classes in (60, 120):
         return list(NTU120_CLASSES[:num_classes])
     return [f"class_{i}" for i in range(num_classes)]
