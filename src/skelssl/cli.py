@@ -11,8 +11,8 @@ from skelssl import __version__
 
 app = typer.Typer(
     help="skelssl: self-supervised representation learning on human skeleton sequences.\n\n"
-         "Start with `skelssl prepare synthetic --out data/synthetic` and "
-         "`skelssl inspect data/synthetic`.",
+         "Start with `skelssl demo`. Then: `skelssl prepare` raw data, `skelssl inspect` it, "
+         "`skelssl pretrain CONFIG`, `skelssl eval linear|knn RUN_DIR`.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -114,6 +114,133 @@ def _sample_index(names: list[str], sample: str) -> int:
     return names.index(sample)
 
 
+PRETRAIN_HELP = """Pretrain a self-supervised encoder from a YAML config.
+
+\b
+  skelssl pretrain configs/skeletonclr/nw-ucla.yaml
+  skelssl pretrain configs/skeletonclr/nw-ucla.yaml --set train.epochs=50 --set seed=1
+  skelssl pretrain --resume runs/nw-ucla-seed0        # continue after an interruption
+
+The run directory (default runs/<config name>-seed<seed>) receives config.yaml (resolved),
+run.json (version, commit, machine, command), metrics.csv, curves.png, last.pt (full state,
+written atomically every epoch) and encoder.pt (what evaluation loads). Under torchrun the
+batch size is global and split across processes:
+  torchrun --nproc_per_node 4 -m skelssl pretrain CONFIG
+"""
+
+
+@app.command(help=PRETRAIN_HELP)
+def pretrain(
+    config: Path | None = typer.Argument(None, help="YAML config (not needed with --resume)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Run directory to create."),
+    overrides: list[str] = typer.Option([], "--set", help="Override a key: --set train.lr=0.05"),
+    resume: Path | None = typer.Option(None, help="Run directory to continue from last.pt."),
+    until_epoch: int | None = typer.Option(
+        None, help="Stop after this epoch (continue later with --resume)."),
+    quiet: bool = typer.Option(False, help="No progress bars or epoch lines."),
+) -> None:
+    from skelssl.config import load_config
+    from skelssl.engine.run_dir import CONFIG_FILE
+    from skelssl.engine.trainer import pretrain as run_pretrain
+
+    if resume is not None:
+        run_dir = resume
+        resolved = load_config(run_dir / CONFIG_FILE, overrides)
+    elif config is None:
+        raise typer.BadParameter("give a CONFIG file, or --resume RUN_DIR", param_hint="CONFIG")
+    else:
+        resolved = load_config(config, overrides)
+        run_dir = out or Path("runs") / f"{config.stem}-seed{resolved.seed}"
+        if run_dir.exists() and any(run_dir.iterdir()):
+            raise typer.BadParameter(f"{run_dir} already holds a run; continue it with "
+                                     f"--resume {run_dir} or choose another --out",
+                                     param_hint="--out")
+    history = run_pretrain(resolved, run_dir, resume=resume is not None,
+                           until_epoch=until_epoch, progress=not quiet)
+    done = int(history[-1]["epoch"]) if history else 0
+    typer.echo(f"{run_dir}: {done}/{resolved.train.epochs} epochs done; evaluate with "
+               f"`skelssl eval linear {run_dir}`")
+
+
+eval_app = typer.Typer(help="Evaluate a pretrained run: linear probe or kNN on frozen features.",
+                       no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+WEIGHTS_HELP = "trained (encoder.pt) or random (same architecture at initialisation)."
+DATA_HELP = "Prepared dataset, when the run's relative data.path does not resolve here."
+
+
+@eval_app.command("linear")
+def eval_linear(
+    run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),
+    preset: str | None = typer.Option(
+        None, help="crossclr (lr 3.0, batch 128, 100 epochs) or crrl (Nesterov lr 0.1, batch "
+                   "16, 85 epochs); default: the run's eval.linear_preset."),
+    stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
+    weights: str = typer.Option("trained", help=WEIGHTS_HELP),
+    seed: int = typer.Option(0, help="Seed of the classifier's init and batch order."),
+    cache: bool = typer.Option(True, help="Train on cached features (same result, faster)."),
+    report: str = typer.Option(
+        "final", help="final (default), or best = best test epoch, as the papers report."),
+    data: str | None = typer.Option(None, help=DATA_HELP),
+) -> None:
+    """Linear probe on frozen features (encoder in eval mode, verified unchanged)."""
+    from skelssl.eval.protocol import linear_probe, load_run, write_result
+
+    if report not in ("final", "best"):
+        raise typer.BadParameter("expected final or best", param_hint="--report")
+    run = load_run(run_dir, weights, data)
+    for name in _streams(run, stream):
+        result = linear_probe(run, name, preset or run.config.eval.linear_preset, seed, cache)
+        path = write_result(run, result)
+        best = result["best_test_epoch"]
+        headline = (f"{result['top1']:.2f} (final epoch)" if report == "final" else
+                    f"{best['top1']:.2f} (best test epoch {best['epoch']}: optimistic)")
+        typer.echo(f"linear {result['preset']} {name} [{weights}]: top-1 {headline}  → {path}")
+
+
+@eval_app.command("knn")
+def eval_knn(
+    run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),
+    k: list[int] = typer.Option([], help="Neighbours (repeat: --k 1 --k 20); default: the "
+                                         "run's eval.knn_k. k=1 is 1-NN, k>1 a weighted vote."),
+    temperature: float | None = typer.Option(None, help="Vote weight exp(sim/T) for k > 1."),
+    stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
+    weights: str = typer.Option("trained", help=WEIGHTS_HELP),
+    data: str | None = typer.Option(None, help=DATA_HELP),
+) -> None:
+    """kNN on L2-normalised frozen features (exact cosine search)."""
+    from skelssl.eval.protocol import knn_eval, load_run, write_result
+
+    run = load_run(run_dir, weights, data)
+    for name in _streams(run, stream):
+        for neighbours in k or run.config.eval.knn_k:
+            result = knn_eval(run, name, neighbours,
+                              temperature or run.config.eval.knn_temperature)
+            path = write_result(run, result)
+            typer.echo(f"knn k={neighbours} {name} [{weights}]: top-1 {result['top1']:.2f}"
+                       f"  → {path}")
+
+
+def _streams(run, requested: list[str]) -> list[str]:
+    for name in requested:
+        if name not in run.encoders:
+            raise typer.BadParameter(f"no encoder {name!r}; this run has {sorted(run.encoders)}",
+                                     param_hint="--stream")
+    return requested or list(run.encoders)
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Where data and run go."),
+    epochs: int = typer.Option(None, help="Pretraining epochs (default: the demo's)."),
+) -> None:
+    """Synthetic data → SkeletonCLR pretraining → linear + kNN, against random weights."""
+    from skelssl.demo import run_demo
+
+    typer.echo(run_demo(out, epochs))
+
+
 @app.command()
 def version() -> None:
     """Print the skelssl version."""
@@ -125,6 +252,8 @@ def main() -> None:
     from skelssl.data.dataset import DatasetError
     from skelssl.data.prepare import PrepareError
     from skelssl.data.sequence import SampleError
+    from skelssl.engine.trainer import TrainingDiverged
+    from skelssl.eval.features import EncoderChangedError
     from skelssl.skeleton import LayoutError
 
     try:
@@ -136,6 +265,9 @@ def main() -> None:
             ValueError) as error:
         typer.echo(f"error: {error}", err=True)
         sys.exit(2)
+    except (TrainingDiverged, EncoderChangedError) as error:
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(3)
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except Exception as error:  # click usage errors

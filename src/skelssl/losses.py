@@ -7,7 +7,8 @@ import torch.nn.functional as F
 
 
 def moco_logits(q: torch.Tensor, k: torch.Tensor, queue: torch.Tensor) -> torch.Tensor:
-    """[q·k⁺, q·queue] per query, shape (N, 1 + K); inputs are expected L2-normalised."""
+    """[q·k⁺, q·queue] per query, shape (N, 1 + K), in float32; inputs are L2-normalised."""
+    q, k, queue = q.float(), k.float(), queue.float()
     positive = (q * k).sum(dim=1, keepdim=True)
     return torch.cat([positive, q @ queue.t()], dim=1)
 

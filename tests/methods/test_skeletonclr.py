@@ -1,6 +1,7 @@
 import torch
 
 from skelssl.data.dataset import PreparedDataset
+from skelssl.data.loader import Batch
 from skelssl.data.synthetic import make_synthetic
 from skelssl.methods.moco import FeatureQueue, momentum_update
 from skelssl.methods.skeletonclr import SkeletonCLR
@@ -60,7 +61,8 @@ def test_training_spreads_embeddings_and_lowers_the_loss_once_the_queue_holds_re
     before = mean_cosine(method, probe)
     losses = []
     for step in range(40):  # the first 2 steps still see the random initial queue
-        out = method.training_step(data[step % 4], 0, torch.Generator().manual_seed(step))
+        generator = torch.Generator().manual_seed(step)
+        out = method.training_step(Batch(data[step % 4], None), 0, generator)
         optimizer.zero_grad()
         out["loss"].backward()
         optimizer.step()
@@ -74,7 +76,7 @@ def test_every_stream_trains():
     data = batches(per_class=2)
     for stream in ("joint", "motion", "bone", "velocity", "bone_motion"):
         method = tiny_method(stream)
-        out = method.training_step(data[0], 0, torch.Generator().manual_seed(0))
+        out = method.training_step(Batch(data[0], None), 0, torch.Generator().manual_seed(0))
         out["loss"].backward()
         assert torch.isfinite(out["loss"]) and set(method.encoders()) == {stream}
         assert method.encoder_q.blocks[0].gcn.conv.weight.grad is not None

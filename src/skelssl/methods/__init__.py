@@ -1,8 +1,27 @@
-"""Self-supervised methods. Each is an ``nn.Module`` with ``training_step(batch, epoch)``
-returning a dict holding ``"loss"``, optional ``on_epoch_start(epoch)``, and ``encoders()``."""
+"""Self-supervised methods. Each is an ``nn.Module`` with ``training_step(batch, epoch,
+generator)`` returning a dict holding ``"loss"``, optional ``on_epoch_start(epoch)``,
+``encoders()`` naming what evaluation uses, a ``Config`` dataclass and ``from_config``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
 
 from skelssl.methods.skeletonclr import SkeletonCLR
+from skelssl.skeleton import Layout
 
-METHODS = {"skeletonclr": SkeletonCLR}
+METHODS: dict[str, Any] = {"skeletonclr": SkeletonCLR}
 
-__all__ = ["METHODS", "SkeletonCLR"]
+
+def build_method(config: Any, layout: Layout) -> nn.Module:
+    """The method of a run config (its ``method`` and ``encoder`` sections) for ``layout``."""
+    from skelssl.models import build_encoder
+
+    def make_encoder(in_channels: int) -> nn.Module:
+        return build_encoder(config.encoder, layout, in_channels)
+
+    return METHODS[config.method.name].from_config(config.method, layout, make_encoder)
+
+
+__all__ = ["METHODS", "SkeletonCLR", "build_method"]

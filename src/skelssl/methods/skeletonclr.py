@@ -9,21 +9,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from skelssl.data.loader import Batch
 from skelssl.losses import infonce
 from skelssl.methods.moco import FeatureQueue, momentum_copy, momentum_update
 from skelssl.models.heads import projection_head
+from skelssl.models.stream_encoder import StreamEncoder
 from skelssl.skeleton import Layout, load_layout
 from skelssl.transforms.spatial import shear
 from skelssl.transforms.streams import stream
 from skelssl.transforms.temporal import temporal_crop
 
 
+@dataclass
+class SkeletonCLRConfig:
+    """Method section of a config (defaults: the paper's NTU settings)."""
+
+    name: str = "skeletonclr"
+    stream: str = "joint"  # joint | motion | bone | velocity | bone_motion
+    queue_size: int = 32768
+    projection_dim: int = 128
+    temperature: float = 0.07
+    momentum: float = 0.999
+    shear_beta: float = 0.5
+    padding_ratio: int = 6
+
+
 class SkeletonCLR(nn.Module):
     """Single-stream MoCo with a momentum key encoder and a queue of negatives."""
+
+    Config = SkeletonCLRConfig
 
     def __init__(self, encoder: nn.Module, layout: Layout | str = "ntu25",
                  stream_name: str = "joint", queue_size: int = 32768, projection_dim: int = 128,
@@ -42,6 +63,14 @@ class SkeletonCLR(nn.Module):
         self.shear_beta = shear_beta
         self.padding_ratio = padding_ratio
 
+    @classmethod
+    def from_config(cls, config: SkeletonCLRConfig, layout: Layout,
+                    make_encoder: Callable[[int], nn.Module]) -> SkeletonCLR:
+        """Build from a config; ``make_encoder(in_channels)`` gives a fresh encoder."""
+        return cls(make_encoder(3), layout, config.stream, config.queue_size,
+                   config.projection_dim, config.temperature, config.momentum,
+                   config.shear_beta, config.padding_ratio)
+
     def augment(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         """Shear + temporal crop, then the configured stream."""
         view = temporal_crop(shear(x, self.shear_beta, generator), self.padding_ratio, generator)
@@ -56,14 +85,19 @@ class SkeletonCLR(nn.Module):
         momentum_update(self.head_k, self.head_q, self.momentum)
         return F.normalize(self.head_k(self.encoder_k(view)), dim=1)
 
-    def training_step(self, batch: torch.Tensor, epoch: int,
+    def training_step(self, batch: Batch, epoch: int,
                       generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         """One MoCo step on a batch of joints x[N, C, T, V, M] (all T frames valid)."""
-        q = self.embed_query(self.augment(batch, generator))
-        k = self.embed_key(self.augment(batch, generator))
+        return self.contrast(self.augment(batch.x, generator), self.augment(batch.x, generator))
+
+    def contrast(self, view_q: torch.Tensor, view_k: torch.Tensor) -> dict[str, torch.Tensor]:
+        """InfoNCE between two already augmented views; the keys then enter the queue."""
+        q = self.embed_query(view_q)
+        k = self.embed_key(view_k)
         loss = infonce(q, k, self.queue.keys.clone().detach(), self.temperature)
         self.queue.push(k)
         return {"loss": loss}
 
     def encoders(self) -> dict[str, nn.Module]:
-        return {self.stream_name: self.encoder_q}
+        """The query encoder, fed with this method's stream."""
+        return {self.stream_name: StreamEncoder(self.encoder_q, self.stream_name, self.layout)}

@@ -7,11 +7,22 @@ averaged over (T', V) and then over persons. ``hidden_channels=16`` is the paper
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
 from skelssl.models.init import init_stgcn_weights
 from skelssl.skeleton import Layout, load_layout
+
+
+class Dropout(nn.Dropout):
+    """Dropout that draws its CPU mask with ``rand`` (about 2.5× faster than ``bernoulli_``)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0 or x.is_cuda:
+            return super().forward(x)
+        return x * (torch.rand_like(x) >= self.p) * (1.0 / (1.0 - self.p))
 
 
 class GraphConv(nn.Module):
@@ -42,7 +53,7 @@ class STGCNBlock(nn.Module):
             nn.Conv2d(out_channels, out_channels, (kernel_size, 1), (stride, 1),
                       ((kernel_size - 1) // 2, 0)),
             nn.BatchNorm2d(out_channels),
-            nn.Dropout(dropout, inplace=True),
+            Dropout(dropout),
         )
         if not residual:
             self.residual: nn.Module | None = None
@@ -62,8 +73,21 @@ class STGCNBlock(nn.Module):
         return self.relu(out)
 
 
+@dataclass
+class STGCNConfig:
+    """Encoder section of a config for ST-GCN (``hidden_channels: 16`` = the papers' 1/4)."""
+
+    name: str = "stgcn"
+    hidden_channels: int = 16
+    feature_dim: int = 256
+    dropout: float = 0.5
+    center_distance: str = "graph"  # graph (paper) | max_hop (released ST-GCN code)
+
+
 class STGCN(nn.Module):
     """ST-GCN encoder: x[N, C, T, V, M] → features[N, feature_dim]."""
+
+    Config = STGCNConfig
 
     def __init__(self, layout: Layout | str = "ntu25", in_channels: int = 3,
                  hidden_channels: int = 16, feature_dim: int = 256, dropout: float = 0.5,
@@ -83,6 +107,11 @@ class STGCN(nn.Module):
             for i, (cin, cout, stride) in enumerate(plan))
         self.feature_dim = feature_dim
         init_stgcn_weights(self)
+
+    @classmethod
+    def from_config(cls, config: STGCNConfig, layout: Layout, in_channels: int) -> STGCN:
+        return cls(layout, in_channels, config.hidden_channels, config.feature_dim,
+                   config.dropout, config.center_distance)
 
     def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
         """Last block's output (N·M, D, T', V), persons folded into the batch."""

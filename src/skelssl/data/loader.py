@@ -1,0 +1,80 @@
+"""Batches read straight from a prepared dataset: one memory-mapped read per batch.
+
+The order of batches is a pure function of (seed, epoch), so a resumed run sees exactly the
+batches an uninterrupted one would. Under DDP every process draws the same global order and
+takes its own slice of each global batch.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from skelssl.data.dataset import PreparedDataset
+
+
+class Batch(NamedTuple):
+    """Joints x[N, C, T, V, M] and the number of valid frames of each sample."""
+
+    x: torch.Tensor
+    lengths: torch.Tensor
+
+
+def epoch_batches(index: np.ndarray, batch_size: int, seed: int, epoch: int,
+                  shuffle: bool = True, drop_last: bool = True, rank: int = 0,
+                  world_size: int = 1) -> list[np.ndarray]:
+    """The sample indices of every batch this process reads in ``epoch``.
+
+    ``batch_size`` is global; each of ``world_size`` processes gets an equal slice of it.
+    """
+    if batch_size % world_size:
+        raise ValueError(f"batch size {batch_size} is not divisible by {world_size} processes")
+    index = np.asarray(index, dtype=np.int64)
+    if shuffle:
+        order = np.random.default_rng([seed, epoch]).permutation(len(index))
+        index = index[order]
+    count = len(index) // batch_size if drop_last else -(-len(index) // batch_size)
+    if count == 0:
+        raise ValueError(f"{len(index)} samples make no full batch of {batch_size}; lower "
+                         "train.batch_size")
+    share = batch_size // world_size
+    batches = []
+    for b in range(count):
+        chunk = index[b * batch_size:(b + 1) * batch_size]
+        part = chunk[rank * share:(rank + 1) * share] if len(chunk) == batch_size else (
+            np.array_split(chunk, world_size)[rank])
+        batches.append(part)
+    return batches
+
+
+class BatchReader(Dataset):
+    """Item ``i`` is batch ``i`` as ``(x, lengths, labels)``, read up to its longest sample."""
+
+    def __init__(self, data: PreparedDataset, batches: list[np.ndarray]) -> None:
+        self.data = data
+        self.batches = batches
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return self.read(self.batches[i])
+
+    def read(self, index: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(x, lengths, labels)`` of these samples, frames cut at the longest one."""
+        lengths = self.data.lengths[index]
+        frames = max(1, int(lengths.max()))
+        x = np.stack([self.data.joints[j, :, :frames] for j in index]).astype(np.float32)
+        return (torch.from_numpy(x), torch.from_numpy(lengths.astype(np.int64)),
+                torch.from_numpy(self.data.labels[index].astype(np.int64)))
+
+
+def batch_loader(data: PreparedDataset, batches: list[np.ndarray], workers: int = 0,
+                 pin_memory: bool = False) -> DataLoader:
+    """A DataLoader yielding the given batches in order, read by ``workers`` processes."""
+    return DataLoader(BatchReader(data, batches), batch_size=None, shuffle=False,
+                      num_workers=workers, pin_memory=pin_memory,
+                      persistent_workers=False, prefetch_factor=4 if workers else None)

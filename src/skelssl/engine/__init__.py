@@ -1,0 +1,1 @@
+"""Training engine: the epoch loop, checkpoints, exact resume, logging, DDP."""

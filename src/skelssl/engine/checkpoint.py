@@ -1,0 +1,45 @@
+"""Atomic checkpoint files: written to a temporary name, flushed, then renamed into place."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+
+def save_atomic(state: Any, path: Path) -> None:
+    """``torch.save`` to ``path`` so that a crash leaves either the old or the new file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(state, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Read a checkpoint written by skelssl onto the CPU."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no checkpoint here")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise ValueError(f"{path}: not a readable skelssl checkpoint ({error})") from error
+
+
+def load_strict(module: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
+    """Load weights, failing with the exact missing and unexpected keys."""
+    result = module.load_state_dict(state, strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        raise ValueError(f"{source}: weights do not fit the model built from the config; "
+                         f"missing {result.missing_keys[:8]}, unexpected "
+                         f"{result.unexpected_keys[:8]}")

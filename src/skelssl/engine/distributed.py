@@ -1,0 +1,82 @@
+"""DDP launched by ``torchrun``: process-group setup, rank-aware reductions, sync checks."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+
+@dataclass
+class Context:
+    """This process's place in the run."""
+
+    rank: int = 0
+    world_size: int = 1
+    device: torch.device = torch.device("cpu")
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+
+def pick_device(name: str) -> torch.device:
+    """``auto`` = CUDA when available, else CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"train.device = {name!r} but CUDA is not available here")
+    return device
+
+
+def start(device_name: str) -> Context:
+    """Join the process group when started by torchrun (WORLD_SIZE > 1), else run alone."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    device = pick_device(device_name)
+    if world_size == 1:
+        return Context(device=device)
+    rank = int(os.environ["RANK"])
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return Context(rank, world_size, device)
+
+
+def stop(context: Context) -> None:
+    if context.distributed and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def sum_across(values: torch.Tensor, context: Context) -> torch.Tensor:
+    """Element-wise sum over processes (``values`` itself when alone)."""
+    if context.distributed:
+        values = values.clone()
+        dist.all_reduce(values)
+    return values
+
+
+def barrier(context: Context) -> None:
+    if context.distributed:
+        dist.barrier()
+
+
+def check_in_sync(module: nn.Module, context: Context) -> None:
+    """Fail when the processes' weights have drifted apart (a DDP bug would show here)."""
+    if not context.distributed:
+        return
+    total = torch.stack([p.detach().double().sum() for p in module.parameters()]).sum()
+    total = total.reshape(1).to(context.device)
+    gathered = [torch.empty_like(total) for _ in range(context.world_size)]
+    dist.all_gather(gathered, total)
+    if any(not torch.allclose(g, gathered[0], rtol=1e-9, atol=0) for g in gathered):
+        raise RuntimeError(f"DDP processes hold different weights: {[g.item() for g in gathered]}")

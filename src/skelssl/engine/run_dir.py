@@ -1,0 +1,130 @@
+"""What a run directory holds besides checkpoints: config, provenance, metrics, curves."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from skelssl import __version__
+
+CONFIG_FILE = "config.yaml"
+RUN_FILE = "run.json"
+METRICS_FILE = "metrics.csv"
+LAST_CHECKPOINT = "last.pt"
+ENCODER_CHECKPOINT = "encoder.pt"
+
+
+def git_commit() -> str:
+    """The skelssl source checkout's commit (with ``-dirty`` when modified), or ``unknown``."""
+    source = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=source,
+                                capture_output=True, text=True, timeout=10, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=source, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def machine() -> str:
+    """A short description: CPU cores, or the GPU's name."""
+    if torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name()} ({torch.cuda.device_count()} GPU)"
+    return f"{os.cpu_count()}-core CPU ({platform.machine()})"
+
+
+def provenance() -> dict[str, Any]:
+    return {"skelssl": __version__, "commit": git_commit(), "torch": torch.__version__,
+            "python": platform.python_version(), "machine": machine(),
+            "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(text)
+    os.replace(temp, path)
+
+
+def write_provenance(run_dir: Path, config_text: str, resumed: bool) -> None:
+    """Write config.yaml and append this start (or resume) to run.json."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if not resumed:
+        write_text_atomic(run_dir / CONFIG_FILE, config_text)
+    run_file = run_dir / RUN_FILE
+    starts = json.loads(run_file.read_text())["starts"] if run_file.is_file() else []
+    starts.append({**provenance(), "resumed": resumed})
+    write_text_atomic(run_file, json.dumps({"starts": starts}, indent=2))
+
+
+def write_metrics(run_dir: Path, history: list[dict[str, float]]) -> None:
+    """Rewrite metrics.csv from the full per-epoch history (kept in the checkpoint)."""
+    if not history:
+        return
+    columns = list(dict.fromkeys(key for row in history for key in row))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, columns)
+    writer.writeheader()
+    writer.writerows(history)
+    write_text_atomic(run_dir / METRICS_FILE, out.getvalue())
+
+
+def plot_curves(run_dir: Path, history: list[dict[str, float]]) -> Path | None:
+    """curves.png: loss and learning rate per epoch."""
+    if not history:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [row["epoch"] for row in history]
+    figure, (loss_axis, lr_axis) = plt.subplots(1, 2, figsize=(9, 3.2))
+    for key in history[-1]:
+        if key.endswith("loss"):
+            loss_axis.plot(epochs, [row.get(key, float("nan")) for row in history], label=key)
+    loss_axis.set(xlabel="epoch", ylabel="loss", title="training loss")
+    loss_axis.legend()
+    lr_axis.plot(epochs, [row["lr"] for row in history])
+    lr_axis.set(xlabel="epoch", ylabel="learning rate", title="schedule")
+    figure.tight_layout()
+    path = run_dir / "curves.png"
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+class TensorBoard:
+    """Scalars to ``run_dir/tensorboard`` when the tensorboard package is installed."""
+
+    def __init__(self, run_dir: Path, enabled: bool) -> None:
+        self.writer = None
+        if enabled:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:
+                return
+            self.writer = SummaryWriter(str(run_dir / "tensorboard"))
+
+    def log(self, row: dict[str, float]) -> None:
+        if self.writer is None:
+            return
+        for key, value in row.items():
+            if key != "epoch":
+                self.writer.add_scalar(key, value, int(row["epoch"]))
+        self.writer.flush()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()

@@ -1,0 +1,222 @@
+"""The pretraining loop: one function from a config to a run directory with checkpoints.
+
+Exact resume: every epoch reseeds the global RNG and the augmentation generator from
+(seed, epoch, rank), the batch order is a pure function of (seed, epoch), the learning rate a
+pure function of progress; ``last.pt`` holds weights, buffers (queues), optimizer and
+grad-scaler state and the metric history. A resumed run therefore repeats the epochs an
+uninterrupted one would have run, bit for bit on the same machine.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from skelssl.config import RunConfig, dump_config, to_dict
+from skelssl.data.dataset import PreparedDataset
+from skelssl.data.loader import Batch, batch_loader, epoch_batches
+from skelssl.engine import distributed
+from skelssl.engine.checkpoint import load_checkpoint, save_atomic
+from skelssl.engine.run_dir import (
+    ENCODER_CHECKPOINT,
+    LAST_CHECKPOINT,
+    TensorBoard,
+    plot_curves,
+    write_metrics,
+    write_provenance,
+)
+from skelssl.engine.schedule import learning_rate
+from skelssl.methods import build_method
+from skelssl.transforms.preprocess import Preprocess
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class _Step(nn.Module):
+    """Routes DDP's forward call to the method's training step."""
+
+    def __init__(self, method: nn.Module) -> None:
+        super().__init__()
+        self.method = method
+
+    def forward(self, batch: Batch, epoch: int, generator: torch.Generator) -> dict:
+        return self.method.training_step(batch, epoch, generator)
+
+
+def epoch_seed(seed: int, epoch: int, rank: int) -> int:
+    """A 63-bit seed for one process in one epoch."""
+    return int(np.random.SeedSequence([seed, epoch, rank]).generate_state(2, np.uint64)[0] >> 1)
+
+
+def amp_dtype(config: RunConfig, device: torch.device) -> torch.dtype | None:
+    """bf16 where the GPU supports it, fp16 otherwise; None (fp32) on CPU or with amp off."""
+    if not config.train.amp or device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def make_optimizer(method: nn.Module, config: RunConfig) -> torch.optim.Optimizer:
+    t = config.train
+    params = [p for p in method.parameters() if p.requires_grad]
+    return torch.optim.SGD(params, lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay,
+                           nesterov=t.nesterov)
+
+
+def encoder_state(method: nn.Module, config: RunConfig, epoch: int) -> dict[str, Any]:
+    """What evaluation needs: each encoder's weights, the config and the epoch."""
+    return {"epoch": epoch, "config": to_dict(config),
+            "encoders": {name: enc.state_dict() for name, enc in method.encoders().items()}}
+
+
+def pretrain(config: RunConfig, run_dir: str | Path, resume: bool = False,
+             until_epoch: int | None = None, progress: bool = True) -> list[dict[str, float]]:
+    """Pretrain ``config``'s method into ``run_dir``; returns the per-epoch metric history.
+
+    ``resume`` continues from ``run_dir/last.pt`` when it exists. ``until_epoch`` stops after
+    that epoch (resume later to go on).
+    """
+    run_dir = Path(run_dir)
+    context = distributed.start(config.train.device)
+    try:
+        return _pretrain(config, run_dir, resume, until_epoch, progress, context)
+    finally:
+        distributed.stop(context)
+
+
+def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int | None,
+              progress: bool, context: distributed.Context) -> list[dict[str, float]]:
+    device = context.device
+    data = PreparedDataset.open(config.data.path)
+    train_index = data.indices(config.data.benchmark, config.data.train_split)
+    torch.manual_seed(config.seed)
+    method = build_method(config, data.layout).to(device)
+    optimizer = make_optimizer(method, config)
+    dtype = amp_dtype(config, device)
+    scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
+    start, history = 0, []
+    checkpoint_file = run_dir / LAST_CHECKPOINT
+    if resume and checkpoint_file.is_file():
+        state = load_checkpoint(checkpoint_file)
+        method.load_state_dict(state["method"])
+        optimizer.load_state_dict(state["optimizer"])
+        scaler.load_state_dict(state["scaler"])
+        start, history = state["epoch"], state["history"]
+    if context.is_main:
+        write_provenance(run_dir, dump_config(config), resumed=start > 0)
+    step_module: nn.Module = _Step(method)
+    if context.distributed:
+        step_module = nn.parallel.DistributedDataParallel(
+            step_module, device_ids=[device] if device.type == "cuda" else None,
+            broadcast_buffers=False)
+    preprocess = Preprocess(config.data, data.layout)
+    board = TensorBoard(run_dir, enabled=context.is_main)
+    stop = config.train.epochs if until_epoch is None else min(until_epoch, config.train.epochs)
+    try:
+        for epoch in range(start, stop):
+            row = _train_epoch(method, step_module, optimizer, scaler, dtype, preprocess, data,
+                               train_index, config, epoch, context, progress)
+            history.append(row)
+            distributed.check_in_sync(method, context)
+            if context.is_main:
+                _save(run_dir, method, optimizer, scaler, config, history)
+                board.log(row)
+                if progress:
+                    tqdm.write(_summary(row, config.train.epochs))
+            distributed.barrier(context)
+    finally:
+        board.close()
+        if context.is_main:
+            plot_curves(run_dir, history)
+    return history
+
+
+def _save(run_dir: Path, method: nn.Module, optimizer: torch.optim.Optimizer,
+          scaler: torch.amp.GradScaler, config: RunConfig, history: list[dict]) -> None:
+    epoch = int(history[-1]["epoch"])
+    save_atomic({"epoch": epoch, "method": method.state_dict(),
+                 "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
+                 "history": history, "config": to_dict(config)}, run_dir / LAST_CHECKPOINT)
+    save_atomic(encoder_state(method, config, epoch), run_dir / ENCODER_CHECKPOINT)
+    write_metrics(run_dir, history)
+
+
+def _summary(row: dict[str, float], epochs: int) -> str:
+    extras = "  ".join(f"{k} {v:.4f}" for k, v in row.items()
+                       if k not in ("epoch", "lr", "samples_per_s", "epoch_time_s"))
+    return (f"epoch {int(row['epoch'])}/{epochs}  {extras}  lr {row['lr']:.4g}  "
+            f"{row['samples_per_s']:.0f} samples/s  {row['epoch_time_s']:.1f} s")
+
+
+def _train_epoch(method: nn.Module, step_module: nn.Module, optimizer: torch.optim.Optimizer,
+                 scaler: torch.amp.GradScaler, dtype: torch.dtype | None,
+                 preprocess: Preprocess, data: PreparedDataset, train_index: np.ndarray,
+                 config: RunConfig, epoch: int, context: distributed.Context,
+                 progress: bool) -> dict[str, float]:
+    """One epoch; returns its row of metrics (means over all processes)."""
+    device = context.device
+    seed = epoch_seed(config.seed, epoch, context.rank)
+    torch.manual_seed(seed)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    if hasattr(method, "on_epoch_start"):
+        method.on_epoch_start(epoch)
+    batches = epoch_batches(train_index, config.train.batch_size, config.seed, epoch,
+                            rank=context.rank, world_size=context.world_size)
+    loader = batch_loader(data, batches, config.data.workers, pin_memory=device.type == "cuda")
+    method.train()
+    sums: dict[str, torch.Tensor] = defaultdict(lambda: torch.zeros((), device=device))
+    seen, lr = 0, config.train.lr
+    started = time.perf_counter()
+    bar = tqdm(total=len(batches), desc=f"epoch {epoch + 1}/{config.train.epochs}",
+               disable=not (progress and context.is_main), leave=False, mininterval=1.0,
+               dynamic_ncols=True)
+    for step, (x, lengths, _labels) in enumerate(loader):
+        lr = learning_rate(config.train, epoch + step / len(batches))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        x, lengths = preprocess(x.to(device, non_blocking=True), lengths.to(device))
+        with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+            out = step_module(Batch(x, lengths), epoch, generator)
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(out["loss"]).backward()
+        if config.train.grad_clip:
+            scaler.unscale_(optimizer)
+            nn.utils.clip_grad_norm_(method.parameters(), config.train.grad_clip)
+        scaler.step(optimizer)
+        scaler.update()
+        for key, value in out.items():
+            sums[key] += value.detach().float()
+        seen += len(x)
+        bar.update()
+        if not context.distributed and (step % 10 == 0 or step == len(batches) - 1):
+            loss = out["loss"].item()  # a sync every 10 steps: progress and an early NaN stop
+            _check_finite(loss, epoch, step)
+            rate = seen / (time.perf_counter() - started)
+            bar.set_postfix(loss=f"{loss:.4f}", samples_s=f"{rate:.0f}")
+    bar.close()
+    elapsed = time.perf_counter() - started
+    keys = sorted(sums)
+    totals = distributed.sum_across(torch.stack([sums[k] for k in keys]), context) / (
+        len(batches) * context.world_size)
+    row: dict[str, float] = {"epoch": epoch + 1}
+    row.update({k: float(v) for k, v in zip(keys, totals, strict=True)})
+    _check_finite(row["loss"], epoch, None)
+    row.update(lr=lr, samples_per_s=seen * context.world_size / elapsed, epoch_time_s=elapsed)
+    return row
+
+
+def _check_finite(loss: float, epoch: int, step: int | None) -> None:
+    if not math.isfinite(loss):
+        where = f"epoch {epoch + 1}" + ("" if step is None else f", step {step + 1}")
+        kept = f"epoch {epoch}" if epoch else "none yet"
+        raise TrainingDiverged(f"loss became {loss} at {where}; stopped. Last good checkpoint: "
+                               f"{kept} (last.pt). Lower train.lr or set train.grad_clip.")

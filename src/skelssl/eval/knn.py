@@ -1,0 +1,35 @@
+"""kNN classification by exact cosine similarity, chunked over the test set."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def knn_predict(train: torch.Tensor, train_labels: torch.Tensor, test: torch.Tensor, k: int,
+                num_classes: int, temperature: float = 0.1, chunk: int = 1024) -> torch.Tensor:
+    """Predicted labels of ``test`` from its ``k`` most cosine-similar training features.
+
+    k = 1 takes the nearest neighbour's label; k > 1 votes with weights exp(sim/T).
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    train = F.normalize(train.float(), dim=1)
+    test = F.normalize(test.float(), dim=1)
+    k = min(k, len(train))
+    predictions = []
+    for part in test.split(chunk):
+        similarity, neighbour = (part @ train.t()).topk(k, dim=1)
+        labels = train_labels[neighbour]
+        if k == 1:
+            predictions.append(labels[:, 0])
+            continue
+        votes = torch.zeros(len(part), num_classes, device=part.device)
+        votes.scatter_add_(1, labels, (similarity / temperature).exp())
+        predictions.append(votes.argmax(dim=1))
+    return torch.cat(predictions)
+
+
+def top1(predictions: torch.Tensor, labels: torch.Tensor) -> float:
+    """Accuracy in percent."""
+    return 100.0 * (predictions == labels).float().mean().item()

@@ -1,0 +1,183 @@
+"""Evaluation of a run directory: linear probe and kNN per encoder, results as JSON.
+
+``weights="trained"`` loads ``encoder.pt``; ``weights="random"`` evaluates the same
+architecture at its random initialisation (the baseline every table should show).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from skelssl.config import RunConfig, load_config
+from skelssl.data.dataset import PreparedDataset
+from skelssl.data.loader import BatchReader
+from skelssl.engine.checkpoint import load_checkpoint, load_strict, save_atomic
+from skelssl.engine.distributed import pick_device
+from skelssl.engine.run_dir import CONFIG_FILE, ENCODER_CHECKPOINT, machine
+from skelssl.eval.features import (
+    assert_unchanged,
+    digest,
+    encode,
+    extract_features,
+    fingerprint,
+    freeze,
+)
+from skelssl.eval.knn import knn_predict, top1
+from skelssl.eval.linear import get_preset, train_linear
+from skelssl.methods import build_method
+from skelssl.transforms.preprocess import Preprocess
+
+WEIGHTS = ("trained", "random")
+
+
+@dataclass
+class LoadedRun:
+    """A run's config, dataset, frozen encoders and preprocessing."""
+
+    run_dir: Path
+    config: RunConfig
+    data: PreparedDataset
+    encoders: dict[str, nn.Module]
+    weights: str
+    encoder_epoch: int | None
+    preprocess: Preprocess
+    device: torch.device
+
+    def split(self, name: str) -> np.ndarray:
+        return self.data.indices(self.config.data.benchmark, name)
+
+
+def load_run(run_dir: str | Path, weights: str = "trained", data_path: str | None = None,
+             device: str = "auto") -> LoadedRun:
+    """Rebuild a run's method from its config and load the trained (or keep random) encoders."""
+    if weights not in WEIGHTS:
+        raise ValueError(f"weights {weights!r}: expected one of {WEIGHTS}")
+    run_dir = Path(run_dir)
+    config = load_config(run_dir / CONFIG_FILE)
+    if data_path is not None:
+        config.data.path = data_path
+    if not Path(config.data.path).is_dir():
+        raise FileNotFoundError(f"{run_dir}: the run's dataset {config.data.path} is not here "
+                                "(paths are relative to where you run skelssl); pass --data")
+    data = PreparedDataset.open(config.data.path)
+    torch.manual_seed(config.seed)
+    method = build_method(config, data.layout)
+    encoders = method.encoders()
+    epoch = None
+    if weights == "trained":
+        state = load_checkpoint(run_dir / ENCODER_CHECKPOINT)
+        for name, encoder in encoders.items():
+            if name not in state["encoders"]:
+                raise ValueError(f"{run_dir / ENCODER_CHECKPOINT}: no encoder {name!r}")
+            load_strict(encoder, state["encoders"][name], f"{run_dir / ENCODER_CHECKPOINT}")
+        epoch = int(state["epoch"])
+    target = pick_device(device)
+    encoders = {name: freeze(encoder.to(target)) for name, encoder in encoders.items()}
+    return LoadedRun(run_dir, config, data, encoders, weights, epoch,
+                     Preprocess(config.data, data.layout), target)
+
+
+def cached_features(run: LoadedRun, stream: str, split: str) -> torch.Tensor:
+    """Features of one split, cached in ``run_dir/features`` and keyed by the encoder's hash."""
+    encoder = run.encoders[stream]
+    key = digest(fingerprint(encoder))
+    bench = run.config.data.benchmark or "default"
+    cache = run.run_dir / "features" / f"{run.weights}-{stream}-{bench}-{split}.pt"
+    source = json.dumps({"data": str(Path(run.config.data.path).resolve()),
+                         "checksum": run.data.meta.get("checksum"),
+                         "preprocess": vars(run.config.data)}, sort_keys=True, default=str)
+    if cache.is_file():
+        stored = torch.load(cache, map_location="cpu", weights_only=True)
+        if stored["encoder"] == key and stored["source"] == source:
+            return stored["features"]
+    features = extract_features(encoder, run.data, run.split(split), run.preprocess, run.device,
+                                run.config.eval.batch_size, run.config.data.workers,
+                                desc=f"features {stream}/{split}")
+    save_atomic({"encoder": key, "source": source, "features": features}, cache)
+    return features
+
+
+def _labels(run: LoadedRun, split: str) -> torch.Tensor:
+    return torch.from_numpy(run.data.labels[run.split(split)].astype(np.int64))
+
+
+def _live_features(run: LoadedRun, stream: str, split: str):
+    """Features recomputed by the frozen encoder for each requested batch (no cache)."""
+    reader = BatchReader(run.data, [])
+    index = run.split(split)
+
+    def features(positions: torch.Tensor) -> torch.Tensor:
+        x, lengths, _ = reader.read(index[positions.numpy()])
+        return encode(run.encoders[stream], x, lengths, run.preprocess, run.device)
+
+    return features
+
+
+def linear_probe(run: LoadedRun, stream: str, preset_name: str, seed: int = 0,
+                 cache: bool = True, progress: bool = True) -> dict:
+    """Linear protocol on one encoder; the encoder is verified unchanged afterwards."""
+    preset = get_preset(preset_name)
+    encoder = run.encoders[stream]
+    before = fingerprint(encoder)
+    c = run.config.data
+    started = time.perf_counter()
+    if cache:
+        train = cached_features(run, stream, c.train_split).to(run.device)
+        test = cached_features(run, stream, c.test_split).to(run.device)
+
+        def train_fn(p):
+            return train[p.to(run.device)]
+
+        def test_fn(p):
+            return test[p.to(run.device)]
+    else:
+        train_fn = _live_features(run, stream, c.train_split)
+        test_fn = _live_features(run, stream, c.test_split)
+    result = train_linear(train_fn, _labels(run, c.train_split), test_fn,
+                          _labels(run, c.test_split), encoder.feature_dim,
+                          run.data.num_classes, preset, seed, run.device,
+                          desc=f"linear {stream}" if progress else None)
+    assert_unchanged(before, encoder, f"encoder {stream!r}")
+    return {**_header(run, stream, "linear"), "preset": preset_name,
+            "features": "cached" if cache else "recomputed every epoch", **result,
+            "seed": seed, "wall_time_s": time.perf_counter() - started}
+
+
+def knn_eval(run: LoadedRun, stream: str, k: int, temperature: float) -> dict:
+    """kNN protocol (k = 1: nearest neighbour; k > 1: weighted vote) on one encoder."""
+    c = run.config.data
+    started = time.perf_counter()
+    train = cached_features(run, stream, c.train_split)
+    test = cached_features(run, stream, c.test_split)
+    predictions = knn_predict(train, _labels(run, c.train_split), test, k,
+                              run.data.num_classes, temperature)
+    return {**_header(run, stream, "knn"), "k": k,
+            "temperature": temperature if k > 1 else None,
+            "top1": top1(predictions, _labels(run, c.test_split)), "epoch": "final",
+            "predictions": predictions.tolist(), "wall_time_s": time.perf_counter() - started}
+
+
+def _header(run: LoadedRun, stream: str, protocol: str) -> dict:
+    c = run.config
+    return {"protocol": protocol, "method": c.method.name, "stream": stream,
+            "weights": run.weights, "encoder_epoch": run.encoder_epoch,
+            "dataset": str(c.data.path), "benchmark": c.data.benchmark,
+            "train_split": c.data.train_split, "test_split": c.data.test_split,
+            "pretrain_seed": c.seed, "machine": machine()}
+
+
+def write_result(run: LoadedRun, result: dict) -> Path:
+    """results/<protocol>-<detail>-<weights>-<stream>.json in the run directory."""
+    detail = result.get("preset") or f"k{result.get('k')}"
+    path = run.run_dir / "results" / (
+        f"{result['protocol']}-{detail}-{result['weights']}-{result['stream']}.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1))
+    return path
