@@ -23,3 +23,32 @@ def small_synthetic():
     from skelssl.data.synthetic import make_synthetic
 
     return make_synthetic(per_class=6, seed=3)
+
+
+@pytest.fixture(scope="session")
+def prepared_synthetic(tmp_path_factory):
+    """A tiny prepared synthetic dataset on disk (16 classes × 3, benchmarks xsub/xview)."""
+    from skelssl.data.prepare import PrepareOptions, prepare
+
+    path, _ = prepare("synthetic", tmp_path_factory.mktemp("data") / "synthetic",
+                      PrepareOptions(per_class=3, seed=1))
+    return path
+
+
+def tiny_config(data_path, **sections) -> dict:
+    """A SkeletonCLR config small enough to train an epoch in well under a second."""
+    config = {
+        "method": {"name": "skeletonclr", "queue_size": 32, "projection_dim": 8,
+                   "momentum": 0.9},
+        "encoder": {"name": "stgcn", "hidden_channels": 4, "feature_dim": 16, "dropout": 0.5},
+        "data": {"path": str(data_path), "benchmark": "xsub", "frames": 12, "workers": 0},
+        "train": {"epochs": 2, "batch_size": 8, "lr": 0.05, "milestones": [1]},
+        "eval": {"knn_k": [1, 5], "batch_size": 16},
+        "seed": 0,
+    }
+    for section, values in sections.items():
+        if isinstance(values, dict):
+            config[section] = {**config[section], **values}
+        else:
+            config[section] = values
+    return config

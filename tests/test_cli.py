@@ -3,7 +3,7 @@ import sys
 
 from typer.testing import CliRunner
 
-from conftest import NW_UCLA, needs_ucla
+from conftest import NW_UCLA, needs_ucla, tiny_config
 from skelssl.cli import app
 
 runner = CliRunner()
@@ -45,3 +45,49 @@ def test_nw_ucla_from_the_command_line(tmp_path):
     result = runner.invoke(app, ["inspect", str(out)])
     assert "samples   1484" in result.output and "view3: train 1020 · test 464" in result.output
     assert "min 1 · median 31" in result.output and "classes   10" in result.output
+
+
+def test_pretrain_then_evaluate_from_the_command_line(tmp_path, prepared_synthetic):
+    from skelssl.config import dump_config, load_config
+
+    config = tmp_path / "tiny.yaml"
+    config.write_text(dump_config(load_config(tiny_config(prepared_synthetic))))
+    run = tmp_path / "run"
+    result = runner.invoke(app, ["pretrain", str(config), "--out", str(run), "--quiet",
+                                 "--set", "train.epochs=1"])
+    assert result.exit_code == 0, result.output
+    assert "1/1 epochs done" in result.output
+    for name in ("config.yaml", "run.json", "metrics.csv", "last.pt", "encoder.pt",
+                 "curves.png"):
+        assert (run / name).is_file(), name
+    result = runner.invoke(app, ["eval", "linear", str(run), "--report", "best"])
+    assert result.exit_code == 0, result.output
+    assert "linear crossclr joint [trained]: top-1" in result.output
+    assert "best test epoch" in result.output
+    result = runner.invoke(app, ["eval", "knn", str(run), "--k", "1", "--weights", "random"])
+    assert result.exit_code == 0, result.output
+    assert "knn k=1 joint [random]" in result.output
+    assert (run / "results" / "linear-crossclr-trained-joint.json").is_file()
+    result = runner.invoke(app, ["eval", "knn", str(run), "--stream", "bone"])
+    assert result.exit_code != 0 and "this run has ['joint']" in result.output
+
+
+def test_config_mistakes_exit_2_naming_the_key(tmp_path, prepared_synthetic):
+    import yaml
+
+    config = tmp_path / "bad.yaml"
+    values = tiny_config(prepared_synthetic)
+    values["train"]["epoch"] = 3
+    config.write_text(yaml.safe_dump(values))
+    cmd = [sys.executable, "-m", "skelssl", "pretrain", str(config), "--out", str(tmp_path / "r")]
+    bad = subprocess.run(cmd, capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert "train.epoch: unknown key; did you mean 'epochs'?" in bad.stderr
+
+
+def test_demo_runs_end_to_end(tmp_path):
+    from skelssl.demo import run_demo
+
+    table = run_demo(tmp_path / "demo", epochs=1, progress=False)
+    assert "random weights" in table and "SkeletonCLR (1 epochs)" in table
+    assert len(list((tmp_path / "demo" / "skeletonclr" / "results").glob("*.json"))) == 6

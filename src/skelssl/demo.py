@@ -46,7 +46,7 @@ def run_demo(out: Path, epochs: int | None = None, progress: bool = True) -> str
         for result in results:
             write_result(run, result)
         label = ("random weights" if weights == "random"
-                 else f"SkeletonCLR, {config.train.epochs} epochs")
+                 else f"SkeletonCLR ({config.train.epochs} epochs)")
         rows.append((label, [r["top1"] for r in results]))
     minutes = (time.perf_counter() - started) / 60
     lines = [f"skelssl demo: synthetic cross-subject, top-1 % on the test subjects "

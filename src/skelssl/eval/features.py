@@ -56,6 +56,30 @@ def encode(encoder: nn.Module, x: torch.Tensor, lengths: torch.Tensor,
 
 
 @torch.no_grad()
+def calibrate_batchnorm(encoder: nn.Module, data: PreparedDataset, index: np.ndarray,
+                        preprocess: Preprocess, device: torch.device, batch_size: int = 256,
+                        workers: int = 0) -> nn.Module:
+    """Estimate BatchNorm running statistics from inputs (no labels, no gradient step).
+
+    A randomly initialised encoder in eval mode would otherwise normalise with mean 0 and
+    variance 1, and its features shrink towards zero layer after layer.
+    """
+    norms = [m for m in encoder.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    freeze(encoder)
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over all batches
+        m.train()
+    for x, lengths, _ in batch_loader(data, epoch_batches(index, batch_size, 0, 0, shuffle=False,
+                                                          drop_last=False), workers):
+        encode(encoder, x, lengths, preprocess, device)
+    for m, momentum in zip(norms, saved, strict=True):
+        m.momentum = momentum
+    return freeze(encoder)
+
+
+@torch.no_grad()
 def extract_features(encoder: nn.Module, data: PreparedDataset, index: np.ndarray,
                      preprocess: Preprocess, device: torch.device, batch_size: int = 256,
                      workers: int = 0, desc: str | None = None) -> torch.Tensor:

@@ -1,7 +1,8 @@
 """Evaluation of a run directory: linear probe and kNN per encoder, results as JSON.
 
 ``weights="trained"`` loads ``encoder.pt``; ``weights="random"`` evaluates the same
-architecture at its random initialisation (the baseline every table should show).
+architecture at its random initialisation (the baseline every table should show), with its
+BatchNorm statistics estimated on the training inputs so that its features are not vanishing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from skelssl.engine.distributed import pick_device
 from skelssl.engine.run_dir import CONFIG_FILE, ENCODER_CHECKPOINT, machine
 from skelssl.eval.features import (
     assert_unchanged,
+    calibrate_batchnorm,
     digest,
     encode,
     extract_features,
@@ -80,8 +82,14 @@ def load_run(run_dir: str | Path, weights: str = "trained", data_path: str | Non
         epoch = int(state["epoch"])
     target = pick_device(device)
     encoders = {name: freeze(encoder.to(target)) for name, encoder in encoders.items()}
-    return LoadedRun(run_dir, config, data, encoders, weights, epoch,
-                     Preprocess(config.data, data.layout), target)
+    run = LoadedRun(run_dir, config, data, encoders, weights, epoch,
+                    Preprocess(config.data, data.layout), target)
+    if weights == "random":
+        for encoder in encoders.values():
+            calibrate_batchnorm(encoder, data, run.split(config.data.train_split),
+                                run.preprocess, target, config.eval.batch_size,
+                                config.data.workers)
+    return run
 
 
 def cached_features(run: LoadedRun, stream: str, split: str) -> torch.Tensor:
