@@ -24,14 +24,15 @@ from results import provenance, write_results
 
 from skelssl.config import load_config
 from skelssl.data.dataset import PreparedDataset
-from skelssl.data.loader import BatchReader, epoch_batches
+from skelssl.data.loader import BatchReader, epoch_batches, loader_workers
 from skelssl.data.prepare import PrepareOptions, prepare
+from skelssl.engine.distributed import pick_device
 from skelssl.engine.trainer import make_optimizer, pretrain
 from skelssl.methods import build_method
 from skelssl.transforms.preprocess import Preprocess
 
 
-def config_for(data: Path, batch: int, workers: int, device: str) -> dict:
+def config_for(data: Path, batch: int, workers: int | None, device: str) -> dict:
     return {"method": {"name": "skeletonclr"},  # paper settings: queue 32768, m 0.999
             "encoder": {"name": "stgcn", "hidden_channels": 16, "feature_dim": 256},
             "data": {"path": str(data), "benchmark": "xsub", "persons": 2, "frames": 50,
@@ -86,7 +87,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--per-class", type=int, default=80,
                         help="synthetic samples per class (16 classes, ntu25, 2 persons)")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="loader processes (default: the engine's choice, none on CPU)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
     args = parser.parse_args()
@@ -95,6 +97,7 @@ def main() -> None:
         data, _ = prepare("synthetic", Path(tmp) / "data",
                           PrepareOptions(per_class=args.per_class, seed=0))
         config = load_config(config_for(data, args.batch, args.workers, args.device))
+        workers = loader_workers(args.workers, pick_device(args.device))
         full, epoch_time = full_step_rate(config, Path(tmp) / "run")
         steps = len(epoch_batches(PreparedDataset.open(data).indices("xsub", "train"),
                                   args.batch, 0, 0))
@@ -122,7 +125,7 @@ def main() -> None:
         f"SkeletonCLR with the paper's model and settings (ST-GCN 1/4 width, feature 256, queue "
         f"32768, batch {args.batch}) on inputs of NTU-60 shape (T = 50 after resizing, V = 25, "
         f"M = 2), read from a prepared synthetic dataset on disk ({steps} steps per epoch, "
-        f"{args.workers} loader workers). The full step is the engine's second epoch "
+        f"loader processes: {workers}). The full step is the engine's second epoch "
         f"({epoch_time:.0f} s); the compute step runs the method on the same number of "
         "batches whose two views were augmented beforehand and already sit on the device.",
         "",

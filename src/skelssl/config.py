@@ -35,7 +35,7 @@ class DataConfig:
     align_view: bool = False  # rotate shoulders onto x, spine into the x-y plane
     minmax: bool = False  # scale each sample/person/coordinate to [−1, 1]
     frames: int = 50  # resize the valid frames to this many; 0 keeps them as stored
-    workers: int = 2
+    workers: int | None = None  # reader processes; null = none on CPU, up to 4 beside a GPU
 
 
 @dataclass

@@ -7,6 +7,7 @@ takes its own slice of each global batch.
 
 from __future__ import annotations
 
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -70,6 +71,14 @@ class BatchReader(Dataset):
         x = np.stack([self.data.joints[j, :, :frames] for j in index]).astype(np.float32)
         return (torch.from_numpy(x), torch.from_numpy(lengths.astype(np.int64)),
                 torch.from_numpy(self.data.labels[index].astype(np.int64)))
+
+
+def loader_workers(requested: int | None, device: torch.device) -> int:
+    """Reader processes: as requested, else none on CPU (reading a batch takes milliseconds
+    and extra processes would take cores from the model) and up to 4 beside a GPU."""
+    if requested is not None:
+        return requested
+    return 0 if device.type == "cpu" else min(4, os.cpu_count() or 1)
 
 
 def batch_loader(data: PreparedDataset, batches: list[np.ndarray], workers: int = 0,

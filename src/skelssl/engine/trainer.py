@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from skelssl.config import RunConfig, dump_config, to_dict
 from skelssl.data.dataset import PreparedDataset
-from skelssl.data.loader import Batch, batch_loader, epoch_batches
+from skelssl.data.loader import Batch, batch_loader, epoch_batches, loader_workers
 from skelssl.engine import distributed
 from skelssl.engine.checkpoint import load_checkpoint, save_atomic
 from skelssl.engine.run_dir import (
@@ -171,7 +171,8 @@ def _train_epoch(method: nn.Module, step_module: nn.Module, optimizer: torch.opt
         method.on_epoch_start(epoch)
     batches = epoch_batches(train_index, config.train.batch_size, config.seed, epoch,
                             rank=context.rank, world_size=context.world_size)
-    loader = batch_loader(data, batches, config.data.workers, pin_memory=device.type == "cuda")
+    loader = batch_loader(data, batches, loader_workers(config.data.workers, device),
+                          pin_memory=device.type == "cuda")
     method.train()
     sums: dict[str, torch.Tensor] = defaultdict(lambda: torch.zeros((), device=device))
     seen, lr = 0, config.train.lr

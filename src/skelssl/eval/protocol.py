@@ -18,7 +18,7 @@ from torch import nn
 
 from skelssl.config import RunConfig, load_config
 from skelssl.data.dataset import PreparedDataset
-from skelssl.data.loader import BatchReader
+from skelssl.data.loader import BatchReader, loader_workers
 from skelssl.engine.checkpoint import load_checkpoint, load_strict, save_atomic
 from skelssl.engine.distributed import pick_device
 from skelssl.engine.run_dir import CONFIG_FILE, ENCODER_CHECKPOINT, machine
@@ -88,7 +88,7 @@ def load_run(run_dir: str | Path, weights: str = "trained", data_path: str | Non
         for encoder in encoders.values():
             calibrate_batchnorm(encoder, data, run.split(config.data.train_split),
                                 run.preprocess, target, config.eval.batch_size,
-                                config.data.workers)
+                                loader_workers(config.data.workers, target))
     return run
 
 
@@ -106,7 +106,8 @@ def cached_features(run: LoadedRun, stream: str, split: str) -> torch.Tensor:
         if stored["encoder"] == key and stored["source"] == source:
             return stored["features"]
     features = extract_features(encoder, run.data, run.split(split), run.preprocess, run.device,
-                                run.config.eval.batch_size, run.config.data.workers,
+                                run.config.eval.batch_size,
+                                loader_workers(run.config.data.workers, run.device),
                                 desc=f"features {stream}/{split}")
     save_atomic({"encoder": key, "source": source, "features": features}, cache)
     return features
