@@ -12,7 +12,6 @@ import hashlib
 import json
 import platform
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from skelssl.data.parallel import map_files
 from skelssl.data.prepare import PrepareOptions, prepare
 from skelssl.data.readers.ntu import read_file
 from skelssl.data.sequence import SampleError
+from skelssl.engine.run_dir import git_commit
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 NTU60_FILES = 56_880  # raw files of NTU-60, missing-skeleton samples included
@@ -32,13 +32,6 @@ def sha256_bytes_per_second(size: int = 1 << 28) -> float:
     start = time.perf_counter()
     hashlib.sha256(block).hexdigest()
     return size / (time.perf_counter() - start)
-
-
-def commit() -> str:
-    try:
-        return subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], text=True).strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def intact_ntu_files() -> list[Path]:
@@ -82,7 +75,7 @@ def main() -> None:
     command = "python benchmarks/prepare_throughput.py"
     common = {"method": None, "dataset": "ntu60-samples", "split": None, "protocol": "prepare",
               "seeds": None, "epoch": None, "paper": None, "command": command,
-              "commit": commit(), "machine": machine}
+              "commit": git_commit(), "machine": machine}
     rows = [
         {**common, "variant": "parse .skeleton, 1 process", "metric": "files_per_s_per_core",
          "mean": round(statistics.mean(one), 1), "std": round(statistics.stdev(one), 1),
