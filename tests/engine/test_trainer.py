@@ -128,3 +128,12 @@ def test_two_process_ddp_gathers_keys_from_both(tmp_path, prepared_synthetic):
     # each step enqueues the 4 keys of each process: 8 per step in a queue of 32
     assert int(state["method"]["queue.pointer"]) == steps * 8 % 32
     assert state["history"][0]["samples_per_s"] > 0
+
+
+def test_overrides_given_on_resume_are_recorded_in_the_config(tmp_path, prepared_synthetic):
+    config = load_config(tiny_config(prepared_synthetic, train={"epochs": 1}))
+    pretrain(config, tmp_path / "run", progress=False)
+    config.train.epochs = 2
+    pretrain(config, tmp_path / "run", resume=True, progress=False)
+    assert load_config(tmp_path / "run" / "config.yaml").train.epochs == 2
+    assert weights(tmp_path / "run")["epoch"] == 2

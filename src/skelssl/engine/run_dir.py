@@ -58,10 +58,10 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def write_provenance(run_dir: Path, config_text: str, resumed: bool) -> None:
-    """Write config.yaml and append this start (or resume) to run.json."""
+    """Write the resolved config.yaml (overrides given on resume included) and append this
+    start (or resume) to run.json."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    if not resumed:
-        write_text_atomic(run_dir / CONFIG_FILE, config_text)
+    write_text_atomic(run_dir / CONFIG_FILE, config_text)
     run_file = run_dir / RUN_FILE
     starts = json.loads(run_file.read_text())["starts"] if run_file.is_file() else []
     starts.append({**provenance(), "resumed": resumed})

@@ -55,6 +55,16 @@ def encode(encoder: nn.Module, x: torch.Tensor, lengths: torch.Tensor,
     return encoder(x, lengths).float()
 
 
+def _in_order(data: PreparedDataset, index: np.ndarray, batch_size: int, workers: int,
+              device: torch.device, desc: str | None = None):
+    """``(x, lengths)`` batches of ``index`` in order, the last one partial."""
+    batches = epoch_batches(index, batch_size, 0, 0, shuffle=False, drop_last=False)
+    loader = batch_loader(data, batches, workers, pin_memory=device.type == "cuda")
+    for x, lengths, _ in tqdm(loader, total=len(batches), desc=desc, disable=desc is None,
+                              leave=False):
+        yield x, lengths
+
+
 @torch.no_grad()
 def calibrate_batchnorm(encoder: nn.Module, data: PreparedDataset, index: np.ndarray,
                         preprocess: Preprocess, device: torch.device, batch_size: int = 256,
@@ -71,8 +81,7 @@ def calibrate_batchnorm(encoder: nn.Module, data: PreparedDataset, index: np.nda
         m.reset_running_stats()
         m.momentum = None  # cumulative average over all batches
         m.train()
-    for x, lengths, _ in batch_loader(data, epoch_batches(index, batch_size, 0, 0, shuffle=False,
-                                                          drop_last=False), workers):
+    for x, lengths in _in_order(data, index, batch_size, workers, device):
         encode(encoder, x, lengths, preprocess, device)
     for m, momentum in zip(norms, saved, strict=True):
         m.momentum = momentum
@@ -85,10 +94,5 @@ def extract_features(encoder: nn.Module, data: PreparedDataset, index: np.ndarra
                      workers: int = 0, desc: str | None = None) -> torch.Tensor:
     """Features (len(index), D) on the CPU, in the order of ``index``."""
     freeze(encoder)
-    batches = epoch_batches(index, batch_size, 0, 0, shuffle=False, drop_last=False)
-    out = []
-    loader = batch_loader(data, batches, workers, pin_memory=device.type == "cuda")
-    for x, lengths, _ in tqdm(loader, total=len(batches), desc=desc, disable=desc is None,
-                              leave=False):
-        out.append(encode(encoder, x, lengths, preprocess, device).cpu())
-    return torch.cat(out)
+    return torch.cat([encode(encoder, x, lengths, preprocess, device).cpu()
+                      for x, lengths in _in_order(data, index, batch_size, workers, device, desc)])

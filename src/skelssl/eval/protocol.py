@@ -117,6 +117,16 @@ def _labels(run: LoadedRun, split: str) -> torch.Tensor:
     return torch.from_numpy(run.data.labels[run.split(split)].astype(np.int64))
 
 
+def _cached_features(run: LoadedRun, stream: str, split: str):
+    """Look-ups into the split's cached features, moved to the run's device once."""
+    table = cached_features(run, stream, split).to(run.device)
+
+    def features(positions: torch.Tensor) -> torch.Tensor:
+        return table[positions.to(run.device)]
+
+    return features
+
+
 def _live_features(run: LoadedRun, stream: str, split: str):
     """Features recomputed by the frozen encoder for each requested batch (no cache)."""
     reader = BatchReader(run.data, [])
@@ -137,18 +147,9 @@ def linear_probe(run: LoadedRun, stream: str, preset_name: str, seed: int = 0,
     before = fingerprint(encoder)
     c = run.config.data
     started = time.perf_counter()
-    if cache:
-        train = cached_features(run, stream, c.train_split).to(run.device)
-        test = cached_features(run, stream, c.test_split).to(run.device)
-
-        def train_fn(p):
-            return train[p.to(run.device)]
-
-        def test_fn(p):
-            return test[p.to(run.device)]
-    else:
-        train_fn = _live_features(run, stream, c.train_split)
-        test_fn = _live_features(run, stream, c.test_split)
+    features = _cached_features if cache else _live_features
+    train_fn = features(run, stream, c.train_split)
+    test_fn = features(run, stream, c.test_split)
     result = train_linear(train_fn, _labels(run, c.train_split), test_fn,
                           _labels(run, c.test_split), encoder.feature_dim,
                           run.data.num_classes, preset, seed, run.device,
