@@ -120,6 +120,11 @@ PRETRAIN_HELP = """Pretrain a self-supervised encoder from a YAML config.
   skelssl pretrain configs/skeletonclr/nw-ucla.yaml
   skelssl pretrain configs/skeletonclr/nw-ucla.yaml --set train.epochs=50 --set seed=1
   skelssl pretrain --resume runs/nw-ucla-seed0        # continue after an interruption
+  skelssl pretrain configs/crrl/nw-ucla.yaml          # two stages: CML, then SER + distillation
+
+A config with `stages` (CRRL's pipeline) trains each stage into RUN_DIR/<stage> in order;
+--resume continues at the interrupted stage, --set stages.<stage>.train.epochs=... sets one
+stage, and `skelssl eval ... RUN_DIR` evaluates the last stage.
 
 The run directory (default runs/<config name>-seed<seed>) receives config.yaml (resolved),
 run.json (version, commit, machine, command), metrics.csv, curves.png, last.pt (full state,
@@ -139,22 +144,37 @@ def pretrain(
         None, help="Stop after this epoch (continue later with --resume)."),
     quiet: bool = typer.Option(False, help="No progress bars or epoch lines."),
 ) -> None:
-    from skelssl.config import load_config
+    from skelssl.config import apply_overrides, load_config, read_yaml
+    from skelssl.engine.pipeline import PIPELINE_FILE, is_pipeline, run_pipeline
     from skelssl.engine.run_dir import CONFIG_FILE
     from skelssl.engine.trainer import pretrain as run_pretrain
 
     if resume is not None:
         run_dir = resume
-        resolved = load_config(run_dir / CONFIG_FILE, overrides)
+        pipeline = (run_dir / PIPELINE_FILE).is_file()
+        values = read_yaml(run_dir / (PIPELINE_FILE if pipeline else CONFIG_FILE))
     elif config is None:
         raise typer.BadParameter("give a CONFIG file, or --resume RUN_DIR", param_hint="CONFIG")
     else:
-        resolved = load_config(config, overrides)
-        run_dir = out or Path("runs") / f"{config.stem}-seed{resolved.seed}"
+        values = read_yaml(config)
+        pipeline = is_pipeline(values)
+    values = apply_overrides(values, overrides)
+    if resume is None:
+        run_dir = out or Path("runs") / f"{config.stem}-seed{values.get('seed', 0)}"
         if run_dir.exists() and any(run_dir.iterdir()):
             raise typer.BadParameter(f"{run_dir} already holds a run; continue it with "
                                      f"--resume {run_dir} or choose another --out",
                                      param_hint="--out")
+    if pipeline:
+        if until_epoch is not None:
+            raise typer.BadParameter("a multi-stage config runs every stage; stop it any time "
+                                     "and continue with --resume", param_hint="--until-epoch")
+        done = run_pipeline(values, run_dir, progress=not quiet)
+        summary = ", ".join(f"{name} {epochs} epochs" for name, epochs in done)
+        typer.echo(f"{run_dir}: stages done: {summary}; evaluate the last stage with "
+                   f"`skelssl eval linear {run_dir}`")
+        return
+    resolved = load_config(values, where=str(resume / CONFIG_FILE if resume else config))
     history = run_pretrain(resolved, run_dir, resume=resume is not None,
                            until_epoch=until_epoch, progress=not quiet)
     done = int(history[-1]["epoch"]) if history else 0

@@ -7,6 +7,7 @@ chosen by their ``name`` key: ``method`` (see ``skelssl.methods.METHODS``) and `
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import types
@@ -34,6 +35,7 @@ class DataConfig:
     center: str = "frame"  # none | frame (centre joint per frame) | first (centre joint, frame 0)
     align_view: bool = False  # rotate shoulders onto x, spine into the x-y plane
     minmax: bool = False  # scale each sample/person/coordinate to [−1, 1]
+    max_frames: int = 0  # subsample longer sequences to this many frames (CRRL); 0 = no cap
     frames: int = 50  # resize the valid frames to this many; 0 keeps them as stored
     workers: int | None = None  # reader processes; null = none on CPU, up to 4 beside a GPU
 
@@ -183,21 +185,32 @@ def apply_overrides(values: dict, overrides: list[str]) -> dict:
     return values
 
 
-def load_config(source: str | Path | dict, overrides: list[str] | None = None) -> RunConfig:
-    """Read a YAML file (or a mapping), apply overrides and validate against the schema."""
-    if isinstance(source, dict):
-        values, where = dict(source), "config"
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise ConfigError(f"config file {path} not found")
-        try:
-            values = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as error:
-            raise ConfigError(f"{path}: not valid YAML ({error})") from error
-        where = str(path)
+def read_yaml(path: str | Path) -> dict:
+    """A YAML mapping from a file, with errors naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} not found")
+    try:
+        values = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML ({error})") from error
     if not isinstance(values, dict):
-        raise ConfigError(f"{where}: expected a mapping at the top level")
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return values
+
+
+def load_config(source: str | Path | dict, overrides: list[str] | None = None,
+                where: str | None = None) -> RunConfig:
+    """Read a YAML file (or a mapping), apply overrides and validate against the schema.
+
+    ``where`` names the source in error messages (default: the file, or ``config``).
+    """
+    from_file = not isinstance(source, dict)
+    values = read_yaml(source) if from_file else copy.deepcopy(source)
+    where = where or (str(source) if from_file else "config")
+    if "stages" in values:
+        raise ConfigError(f"{where}: a multi-stage pipeline config; run it with "
+                          "`skelssl pretrain`, evaluate its run directory")
     values = apply_overrides(values, overrides or [])
     for section in NAMED_SECTIONS:
         if section not in values:
@@ -214,13 +227,17 @@ def check_config(config: RunConfig, where: str = "config") -> None:
     for key, (value, valid) in choices.items():
         if value not in valid:
             raise ConfigError(f"{where}: {key} = {value!r}; expected one of {valid}")
-    positive = {"train.epochs": config.train.epochs, "train.batch_size": config.train.batch_size,
+    positive = {"train.batch_size": config.train.batch_size,
                 "data.persons": config.data.persons}
     for key, value in positive.items():
         if value < 1:
             raise ConfigError(f"{where}: {key} = {value}; expected at least 1")
-    if config.data.frames < 0:
-        raise ConfigError(f"{where}: data.frames = {config.data.frames}; expected ≥ 0")
+    for key in ("frames", "max_frames"):
+        if getattr(config.data, key) < 0:
+            raise ConfigError(f"{where}: data.{key} = {getattr(config.data, key)}; expected ≥ 0")
+    if config.train.epochs < 0:
+        raise ConfigError(f"{where}: train.epochs = {config.train.epochs}; expected ≥ 0 "
+                          "(0 saves the encoder at its initialisation)")
 
 
 def to_dict(config: RunConfig) -> dict:

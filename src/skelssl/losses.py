@@ -19,3 +19,19 @@ def infonce(q: torch.Tensor, k: torch.Tensor, queue: torch.Tensor, temperature: 
     logits = moco_logits(q, k, queue) / temperature
     target = torch.zeros(q.shape[0], dtype=torch.long, device=q.device)
     return F.cross_entropy(logits, target)
+
+
+def sequence_mse(prediction: torch.Tensor, target: torch.Tensor, lengths: torch.Tensor
+                 ) -> torch.Tensor:
+    """Reconstruction error of frames[N, T, D]: squared error summed over a frame's D values,
+    averaged over the sample's valid frames, then over samples (CRRL's L_r per direction)."""
+    t = prediction.shape[1]
+    valid = (torch.arange(t, device=prediction.device)[None] < lengths[:, None].to(
+        prediction.device)).float()
+    per_frame = ((prediction.float() - target.float()) ** 2).sum(dim=2)
+    return ((per_frame * valid).sum(dim=1) / lengths.to(valid).clamp(min=1)).mean()
+
+
+def distillation_loss(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """Mean over samples of the squared L2 distance ‖student − teacher‖² (CRRL's INF term)."""
+    return ((student.float() - teacher.float()) ** 2).sum(dim=1).mean()

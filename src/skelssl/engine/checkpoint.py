@@ -43,3 +43,24 @@ def load_strict(module: nn.Module, state: dict[str, torch.Tensor], source: str) 
         raise ValueError(f"{source}: weights do not fit the model built from the config; "
                          f"missing {result.missing_keys[:8]}, unexpected "
                          f"{result.unexpected_keys[:8]}")
+
+
+def load_run_encoder(run_dir: str | Path, encoder: nn.Module, stream: str = "joint") -> int:
+    """Load the ``stream`` encoder of a finished run (its ``encoder.pt``) into ``encoder``.
+
+    Used by methods that start from, or distil, another run's encoder. Returns that run's epoch.
+    """
+    from skelssl.engine.run_dir import ENCODER_CHECKPOINT
+
+    path = Path(run_dir) / ENCODER_CHECKPOINT
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no encoder here; train that run first "
+                                f"(skelssl pretrain ... --out {run_dir})")
+    state = load_checkpoint(path)
+    if stream not in state["encoders"]:
+        raise ValueError(f"{path}: no {stream!r} encoder (has {sorted(state['encoders'])})")
+    prefix = "encoder."  # encoder.pt stores each encoder inside its StreamEncoder wrapper
+    weights = {key.removeprefix(prefix): value for key, value in state["encoders"][stream].items()
+               if key.startswith(prefix)}
+    load_strict(encoder, weights, str(path))
+    return int(state["epoch"])

@@ -111,6 +111,8 @@ def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int |
         optimizer.load_state_dict(state["optimizer"])
         scaler.load_state_dict(state["scaler"])
         start, history = state["epoch"], state["history"]
+    elif hasattr(method, "on_train_start"):
+        method.on_train_start()  # e.g. load the weights a method starts from or distils
     if context.is_main:
         write_provenance(run_dir, dump_config(config), resumed=start > 0)
     step_module: nn.Module = _Step(method)
@@ -121,6 +123,8 @@ def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int |
     preprocess = Preprocess(config.data, data.layout)
     board = TensorBoard(run_dir, enabled=context.is_main)
     stop = config.train.epochs if until_epoch is None else min(until_epoch, config.train.epochs)
+    if config.train.epochs == 0 and context.is_main:
+        _save(run_dir, method, optimizer, scaler, config, history, epoch=0)
     try:
         for epoch in range(start, stop):
             row = _train_epoch(method, step_module, optimizer, scaler, dtype, preprocess, data,
@@ -128,7 +132,7 @@ def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int |
             history.append(row)
             distributed.check_in_sync(method, context)
             if context.is_main:
-                _save(run_dir, method, optimizer, scaler, config, history)
+                _save(run_dir, method, optimizer, scaler, config, history, epoch + 1)
                 board.log(row)
                 if progress:
                     tqdm.write(_summary(row, config.train.epochs))
@@ -141,8 +145,9 @@ def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int |
 
 
 def _save(run_dir: Path, method: nn.Module, optimizer: torch.optim.Optimizer,
-          scaler: torch.amp.GradScaler, config: RunConfig, history: list[dict]) -> None:
-    epoch = int(history[-1]["epoch"])
+          scaler: torch.amp.GradScaler, config: RunConfig, history: list[dict],
+          epoch: int) -> None:
+    """Checkpoints after ``epoch`` epochs (0: the initialisation, for ``train.epochs: 0``)."""
     save_atomic({"epoch": epoch, "method": method.state_dict(),
                  "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
                  "history": history, "config": to_dict(config)}, run_dir / LAST_CHECKPOINT)

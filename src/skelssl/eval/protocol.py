@@ -21,6 +21,7 @@ from skelssl.data.dataset import PreparedDataset
 from skelssl.data.loader import BatchReader, loader_workers
 from skelssl.engine.checkpoint import load_checkpoint, load_strict, save_atomic
 from skelssl.engine.distributed import pick_device
+from skelssl.engine.pipeline import final_stage_dir
 from skelssl.engine.run_dir import CONFIG_FILE, ENCODER_CHECKPOINT, machine
 from skelssl.eval.features import (
     assert_unchanged,
@@ -61,7 +62,7 @@ def load_run(run_dir: str | Path, weights: str = "trained", data_path: str | Non
     """Rebuild a run's method from its config and load the trained (or keep random) encoders."""
     if weights not in WEIGHTS:
         raise ValueError(f"weights {weights!r}: expected one of {WEIGHTS}")
-    run_dir = Path(run_dir)
+    run_dir = final_stage_dir(Path(run_dir))
     config = load_config(run_dir / CONFIG_FILE)
     if data_path is not None:
         config.data.path = data_path

@@ -1,6 +1,8 @@
 """Self-supervised methods. Each is an ``nn.Module`` with ``training_step(batch, epoch,
-generator)`` returning a dict holding ``"loss"``, optional ``on_epoch_start(epoch)``,
-``encoders()`` naming what evaluation uses, a ``Config`` dataclass and ``from_config``."""
+generator)`` returning a dict holding ``"loss"``, optional ``on_epoch_start(epoch)`` and
+``on_train_start()`` (called once before a fresh run's first epoch, e.g. to load the encoder of
+another run), ``encoders()`` naming what evaluation uses, a ``Config`` dataclass and
+``from_config``."""
 
 from __future__ import annotations
 
@@ -8,10 +10,11 @@ from typing import Any
 
 from torch import nn
 
+from skelssl.methods.crrl import CRRL
 from skelssl.methods.skeletonclr import SkeletonCLR
 from skelssl.skeleton import Layout
 
-METHODS: dict[str, Any] = {"skeletonclr": SkeletonCLR}
+METHODS: dict[str, Any] = {"skeletonclr": SkeletonCLR, "crrl": CRRL}
 
 
 def build_method(config: Any, layout: Layout) -> nn.Module:
@@ -19,9 +22,9 @@ def build_method(config: Any, layout: Layout) -> nn.Module:
     from skelssl.models import build_encoder
 
     def make_encoder(in_channels: int) -> nn.Module:
-        return build_encoder(config.encoder, layout, in_channels)
+        return build_encoder(config.encoder, layout, in_channels, config.data.persons)
 
     return METHODS[config.method.name].from_config(config.method, layout, make_encoder)
 
 
-__all__ = ["METHODS", "SkeletonCLR", "build_method"]
+__all__ = ["CRRL", "METHODS", "SkeletonCLR", "build_method"]

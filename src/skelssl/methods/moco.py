@@ -21,6 +21,8 @@ def momentum_copy(module: nn.Module) -> nn.Module:
 @torch.no_grad()
 def momentum_update(target: nn.Module, source: nn.Module, momentum: float) -> None:
     """target ← m·target + (1 − m)·source, parameter by parameter (m = 1 leaves it unchanged)."""
+    if momentum == 1.0:
+        return
     for t, s in zip(target.parameters(), source.parameters(), strict=True):
         t.mul_(momentum).add_(s.detach(), alpha=1.0 - momentum)
 

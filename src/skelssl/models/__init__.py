@@ -9,12 +9,15 @@ from typing import Any
 
 from torch import nn
 
+from skelssl.models.gru import BiGRU
 from skelssl.models.stgcn import STGCN
 from skelssl.skeleton import Layout
 
-ENCODERS: dict[str, Any] = {"stgcn": STGCN}
+ENCODERS: dict[str, Any] = {"stgcn": STGCN, "bigru": BiGRU}
 
 
-def build_encoder(config: Any, layout: Layout, in_channels: int = 3) -> nn.Module:
-    """The encoder described by an ``encoder`` config section."""
-    return ENCODERS[config.name].from_config(config, layout, in_channels)
+def build_encoder(config: Any, layout: Layout, in_channels: int = 3, persons: int = 2
+                  ) -> nn.Module:
+    """The encoder described by an ``encoder`` config section, for inputs of ``in_channels``
+    channels and ``persons`` persons on ``layout``."""
+    return ENCODERS[config.name].from_config(config, layout, in_channels, persons)

@@ -109,7 +109,9 @@ class STGCN(nn.Module):
         init_stgcn_weights(self)
 
     @classmethod
-    def from_config(cls, config: STGCNConfig, layout: Layout, in_channels: int) -> STGCN:
+    def from_config(cls, config: STGCNConfig, layout: Layout, in_channels: int,
+                    persons: int = 2) -> STGCN:
+        """Build from a config section (persons are folded into the batch, any number works)."""
         return cls(layout, in_channels, config.hidden_channels, config.feature_dim,
                    config.dropout, config.center_distance)
 
@@ -122,7 +124,8 @@ class STGCN(nn.Module):
             x = block(x, self.adjacency)
         return x
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Average over frames, joints and persons (``lengths`` unused: frames are resized)."""
         n, m = x.shape[0], x.shape[4]
         maps = self.feature_maps(x)
         return maps.mean(dim=(2, 3)).view(n, m, -1).mean(dim=1)

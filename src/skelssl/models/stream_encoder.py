@@ -20,4 +20,4 @@ class StreamEncoder(nn.Module):
         self.feature_dim: int = encoder.feature_dim
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        return self.encoder(stream(x, self.stream_name, self.layout, lengths))
+        return self.encoder(stream(x, self.stream_name, self.layout, lengths), lengths)

@@ -7,11 +7,12 @@ import torch
 from skelssl.config import DataConfig
 from skelssl.skeleton import Layout
 from skelssl.transforms.normalize import align_view, center, minmax_normalize, pad_persons
-from skelssl.transforms.temporal import resize_valid
+from skelssl.transforms.temporal import cap_frames, resize_valid
 
 
 class Preprocess:
-    """persons → centre → view alignment → min-max → resize valid frames (each optional)."""
+    """persons → frame cap → centre → view alignment → min-max → resize valid frames (each
+    optional)."""
 
     def __init__(self, config: DataConfig, layout: Layout) -> None:
         self.config = config
@@ -21,6 +22,8 @@ class Preprocess:
                  ) -> tuple[torch.Tensor, torch.Tensor]:
         c = self.config
         x = pad_persons(x, c.persons)
+        if c.max_frames:
+            x, lengths = cap_frames(x, lengths, c.max_frames)
         if c.center != "none":
             x = center(x, lengths, self.layout.center, c.center)
         if c.align_view:

@@ -1,8 +1,17 @@
-"""Temporal ops: resampling the valid frames of each sample."""
+"""Temporal ops: resampling, cropping and reversing the valid frames of each sample."""
 
 from __future__ import annotations
 
 import torch
+
+from skelssl.transforms.masks import valid_frames
+
+
+def _take_frames(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """x[n, :, index[n, i]] for an index[N, T'] of frame numbers."""
+    n, c, _, v, m = x.shape
+    t = index.shape[1]
+    return x.gather(2, index.view(n, 1, t, 1, 1).expand(n, c, t, v, m))
 
 
 def resize_valid(x: torch.Tensor, lengths: torch.Tensor, frames: int
@@ -14,18 +23,14 @@ def resize_valid(x: torch.Tensor, lengths: torch.Tensor, frames: int
     """
     if frames < 1:
         raise ValueError(f"frames must be at least 1, got {frames}")
-    n, c, _, v, m = x.shape
+    n = x.shape[0]
     last = (lengths.to(x.device) - 1).clamp(min=0).to(x.dtype)
     step = last / (frames - 1) if frames > 1 else torch.zeros_like(last)
     source = torch.arange(frames, device=x.device, dtype=x.dtype)[None, :] * step[:, None]
     lower = source.floor().long()
     upper = torch.minimum(lower + 1, last.long()[:, None])
     weight = (source - lower.to(x.dtype)).view(n, 1, frames, 1, 1)
-
-    def take(index: torch.Tensor) -> torch.Tensor:
-        return x.gather(2, index.view(n, 1, frames, 1, 1).expand(n, c, frames, v, m))
-
-    out = take(lower) * (1 - weight) + take(upper) * weight
+    out = _take_frames(x, lower) * (1 - weight) + _take_frames(x, upper) * weight
     return out, torch.full_like(lengths, frames)
 
 
@@ -42,8 +47,39 @@ def temporal_crop(x: torch.Tensor, padding_ratio: int = 6,
     Expects batches whose T frames are all valid (e.g. after :func:`resize_valid`). The window
     start is drawn per sample from 0..2·pad.
     """
-    n, c, t, v, m = x.shape
+    n, t = x.shape[0], x.shape[2]
     pad = t // padding_ratio
     start = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=x.device)
     index = mirror_index(start[:, None] - pad + torch.arange(t, device=x.device)[None], t)
-    return x.gather(2, index.view(n, 1, t, 1, 1).expand(n, c, t, v, m))
+    return _take_frames(x, index)
+
+
+def cap_frames(x: torch.Tensor, lengths: torch.Tensor, max_frames: int
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Keep at most ``max_frames`` frames per sample: longer samples keep evenly spaced frames
+    ``round(i·(L−1)/(max_frames−1))`` (end points kept), shorter ones are unchanged (CRRL).
+
+    Returns the batch cut to ``min(T, max_frames)`` frames and the new lengths.
+    """
+    if max_frames < 1:
+        raise ValueError(f"max_frames must be at least 1, got {max_frames}")
+    t = x.shape[2]
+    out_frames = min(t, max_frames)
+    lengths = lengths.to(x.device)
+    steps = torch.arange(out_frames, device=x.device, dtype=torch.float64)
+    span = (lengths - 1).clamp(min=0).to(torch.float64)[:, None]
+    spaced = (steps[None] * span / max(max_frames - 1, 1)).round().long()
+    long = lengths[:, None] > max_frames
+    index = torch.where(long, spaced, steps.long()[None].expand_as(spaced))
+    new_lengths = lengths.clamp(max=max_frames)
+    keep = valid_frames(new_lengths, out_frames)[:, None, :, None, None].to(x.dtype)
+    return _take_frames(x, index.clamp(max=t - 1)) * keep, new_lengths
+
+
+def reverse_valid(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Each sample's valid frames in reverse order, padding left in place (zeros stay zeros)."""
+    t = x.shape[2]
+    steps = torch.arange(t, device=x.device)[None]
+    last = (lengths.to(x.device) - 1)[:, None]
+    index = torch.where(steps <= last, last - steps, steps)
+    return _take_frames(x, index)
