@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -20,3 +21,31 @@ def write_results(out: Path, topic: str, rows: list[dict], markdown: list[str]) 
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{topic}.json").write_text(json.dumps(rows, indent=1) + "\n")
     (out / f"{topic}.md").write_text("\n".join(markdown) + "\n")
+
+
+def summary(values: list[float]) -> dict:
+    """mean, sample std (None for one value) and the values, rounded to 0.01."""
+    return {"mean": round(statistics.mean(values), 2),
+            "std": round(statistics.stdev(values), 2) if len(values) > 1 else None,
+            "values": [round(v, 2) for v in values]}
+
+
+def cell(row: dict) -> str:
+    """'mean ± std (v1, v2, ...)' of a result row, for Markdown tables."""
+    spread = f" ± {row['std']:.1f}" if row["std"] is not None else ""
+    return f"{row['mean']:.1f}{spread} ({', '.join(f'{v:.1f}' for v in row['values'])})"
+
+
+def pretrain_seconds(run_dir: Path) -> float:
+    """Sum of a run's epoch times (metrics.csv); 0 for a run without epochs."""
+    metrics = run_dir / "metrics.csv"
+    if not metrics.is_file():
+        return 0.0
+    lines = metrics.read_text().splitlines()
+    column = lines[0].split(",").index("epoch_time_s")
+    return sum(float(line.split(",")[column]) for line in lines[1:])
+
+
+def pretrain_commits(run_dir: Path) -> set[str]:
+    """The skelssl commits that started or resumed a run (its run.json)."""
+    return {start["commit"] for start in json.loads((run_dir / "run.json").read_text())["starts"]}

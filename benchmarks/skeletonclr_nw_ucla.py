@@ -11,14 +11,20 @@ Run from the repository root after `skelssl prepare nw-ucla --raw .../all_sqe --
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
 import time
 from pathlib import Path
 
-from results import provenance, write_results
+from results import (
+    cell,
+    pretrain_commits,
+    pretrain_seconds,
+    provenance,
+    summary,
+    write_results,
+)
 
 from skelssl.config import load_config
+from skelssl.engine.checkpoint import finished_epochs
 from skelssl.engine.trainer import pretrain
 from skelssl.eval.protocol import knn_eval, linear_probe, load_run, write_result
 
@@ -35,12 +41,6 @@ def evaluate(run_dir: Path, weights: str) -> dict[str, float]:
             "knn": knn["top1"]}
 
 
-def summary(values: list[float]) -> dict:
-    return {"mean": round(statistics.mean(values), 2),
-            "std": round(statistics.stdev(values), 2) if len(values) > 1 else None,
-            "values": [round(v, 2) for v in values]}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -53,14 +53,10 @@ def main() -> None:
     for seed in args.seeds:
         run_dir = args.runs / f"nw-ucla-skeletonclr-seed{seed}"
         config = load_config(CONFIG, [f"seed={seed}"])
-        metrics_file = run_dir / "metrics.csv"
-        done = len(metrics_file.read_text().splitlines()) - 1 if metrics_file.is_file() else 0
-        if done < config.train.epochs:
+        if (finished_epochs(run_dir) or 0) < config.train.epochs:
             pretrain(config, run_dir, resume=True)
-        metrics = metrics_file.read_text().splitlines()[1:]
-        pretrain_times.append(sum(float(row.split(",")[-1]) for row in metrics))
-        commits.update(start["commit"] for start in
-                       json.loads((run_dir / "run.json").read_text())["starts"])
+        pretrain_times.append(pretrain_seconds(run_dir))
+        commits.update(pretrain_commits(run_dir))
         for weights in scores:
             for key, value in evaluate(run_dir, weights).items():
                 scores[weights].setdefault(key, []).append(value)
@@ -83,11 +79,9 @@ def main() -> None:
         rows.append({**common, "variant": names[weights], "protocol": "knn",
                      "epoch": "final", "k": 1, **summary(by_protocol["knn"])})
 
-    def cell(variant: str, protocol: str, epoch: str = "final") -> str:
-        row = next(r for r in rows if r["variant"] == variant and r["protocol"] == protocol
-                   and r["epoch"] == epoch)
-        spread = f" ± {row['std']:.1f}" if row["std"] is not None else ""
-        return f"{row['mean']:.1f}{spread} ({', '.join(f'{v:.1f}' for v in row['values'])})"
+    def find(variant: str, protocol: str, epoch: str = "final") -> str:
+        return cell(next(r for r in rows if r["variant"] == variant
+                         and r["protocol"] == protocol and r["epoch"] == epoch))
 
     c = common
     markdown = [
@@ -114,9 +108,9 @@ def main() -> None:
     ]
     for weights in scores:
         variant = names[weights]
-        markdown.append(f"| {variant} | {cell(variant, 'linear')} | "
-                        f"{cell(variant, 'linear', 'best test epoch (optimistic)')} | "
-                        f"{cell(variant, 'knn')} |")
+        markdown.append(f"| {variant} | {find(variant, 'linear')} | "
+                        f"{find(variant, 'linear', 'best test epoch (optimistic)')} | "
+                        f"{find(variant, 'knn')} |")
     write_results(args.out, "skeletonclr-nw-ucla", rows, markdown)
     print("\n".join(markdown))
 

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -7,6 +8,7 @@ from conftest import NW_UCLA, needs_ucla, tiny_config
 from skelssl.cli import app
 
 runner = CliRunner()
+CRRL_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "crrl" / "nw-ucla.yaml"
 
 
 def test_prepare_and_inspect_synthetic_with_pictures(tmp_path):
@@ -91,3 +93,28 @@ def test_demo_runs_end_to_end(tmp_path):
     table = run_demo(tmp_path / "demo", epochs=1, progress=False)
     assert "random weights" in table and "SkeletonCLR (1 epochs)" in table
     assert len(list((tmp_path / "demo" / "skeletonclr" / "results").glob("*.json"))) == 6
+
+
+def test_a_two_stage_config_runs_resumes_and_evaluates_from_the_command_line(
+        tmp_path, prepared_synthetic):
+    tiny = ["--set", "encoder.hidden_size=4", "--set", f"data.path={prepared_synthetic}",
+            "--set", "data.benchmark=xsub", "--set", "stages.cml.train.epochs=1",
+            "--set", "stages.ser.train.epochs=1", "--set", "stages.cml.method.queue_size=8",
+            "--set", "stages.cml.train.batch_size=8", "--set", "stages.ser.train.batch_size=8"]
+    run = tmp_path / "crrl"
+    result = runner.invoke(app, ["pretrain", str(CRRL_CONFIG), "--out", str(run),
+                                 "--quiet", *tiny])
+    assert result.exit_code == 0, result.output
+    assert "stages done: cml 1 epochs, ser 1 epochs" in result.output
+    assert (run / "pipeline.yaml").is_file() and (run / "ser" / "encoder.pt").is_file()
+    result = runner.invoke(app, ["pretrain", "--resume", str(run), "--quiet",
+                                 "--set", "stages.ser.train.epochs=2"])
+    assert result.exit_code == 0, result.output
+    assert "cml 1 epochs, ser 2 epochs" in result.output
+    result = runner.invoke(app, ["eval", "knn", str(run), "--k", "1"])
+    assert result.exit_code == 0, result.output
+    assert f"{run / 'ser' / 'results'}" in result.output
+    result = runner.invoke(app, ["pretrain", str(CRRL_CONFIG), "--out", str(tmp_path / "new"),
+                                 "--until-epoch", "1"])
+    message = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 2 and "a multi-stage config runs every stage" in message

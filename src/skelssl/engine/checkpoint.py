@@ -36,6 +36,14 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         raise ValueError(f"{path}: not a readable skelssl checkpoint ({error})") from error
 
 
+def finished_epochs(run_dir: str | Path) -> int | None:
+    """Epochs a run directory's ``last.pt`` has completed; None when it holds no checkpoint."""
+    from skelssl.engine.run_dir import LAST_CHECKPOINT
+
+    checkpoint = Path(run_dir) / LAST_CHECKPOINT
+    return int(load_checkpoint(checkpoint)["epoch"]) if checkpoint.is_file() else None
+
+
 def load_strict(module: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
     """Load weights, failing with the exact missing and unexpected keys."""
     result = module.load_state_dict(state, strict=False)

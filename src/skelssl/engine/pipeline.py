@@ -28,8 +28,8 @@ from skelssl.config import (
     read_yaml,
     to_dict,
 )
-from skelssl.engine.checkpoint import load_checkpoint
-from skelssl.engine.run_dir import CONFIG_FILE, LAST_CHECKPOINT, write_text_atomic
+from skelssl.engine.checkpoint import finished_epochs
+from skelssl.engine.run_dir import CONFIG_FILE, write_text_atomic
 
 PIPELINE_FILE = "pipeline.yaml"
 STAGE_KEYS = ("method", "train")
@@ -89,11 +89,6 @@ def final_stage_dir(run_dir: Path) -> Path:
     return run_dir / list(stages)[-1]
 
 
-def _finished_epochs(stage_dir: Path) -> int | None:
-    checkpoint = stage_dir / LAST_CHECKPOINT
-    return int(load_checkpoint(checkpoint)["epoch"]) if checkpoint.is_file() else None
-
-
 def _check_same_run(stage_dir: Path, config: RunConfig) -> None:
     """A stage directory that already holds a run must hold this stage's run."""
     existing = stage_dir / CONFIG_FILE
@@ -117,7 +112,7 @@ def run_pipeline(values: dict, run_dir: Path, progress: bool = True) -> list[tup
     for name, config in stages:
         stage_dir = run_dir / name
         _check_same_run(stage_dir, config)
-        epochs = _finished_epochs(stage_dir)
+        epochs = finished_epochs(stage_dir)
         if epochs is None or epochs < config.train.epochs:
             if progress:
                 print(f"stage {name}: training into {stage_dir}", flush=True)

@@ -1,0 +1,123 @@
+"""CRRL's pieces: key MLP momentum, reconstruction targets, loss composition, config checks."""
+
+import pytest
+import torch
+from torch import nn
+
+from skelssl.config import ConfigError
+from skelssl.data.loader import Batch
+from skelssl.methods.crrl import CRRL, CRRLConfig
+from skelssl.models.gru import BiGRU, flatten_frames
+from skelssl.models.stgcn import STGCN
+from skelssl.skeleton import load_layout
+from skelssl.transforms.temporal import reverse_valid
+
+LAYOUT = load_layout("ucla20")
+
+
+def make_method(**options) -> CRRL:
+    torch.manual_seed(0)
+    config = CRRLConfig(queue_size=16, mlp_dim=8, **options)
+    return CRRL(config, LAYOUT, lambda channels: BiGRU(60, hidden_size=6, dropout=0.0))
+
+
+def batch(n=8, frames=10, seed=0) -> Batch:
+    g = torch.Generator().manual_seed(seed)
+    lengths = torch.randint(3, frames + 1, (n,), generator=g)
+    lengths[0] = frames
+    x = torch.rand(n, 3, frames, 20, 1, generator=g) * 2 - 1
+    return Batch(x * (torch.arange(frames) < lengths[:, None]).view(n, 1, frames, 1, 1), lengths)
+
+
+def train_steps(method, steps=3, lr=0.5):
+    params = [p for p in method.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=lr)
+    for step in range(steps):
+        out = method.training_step(batch(seed=step), 0, torch.Generator().manual_seed(step))
+        optimizer.zero_grad()
+        out["loss"].backward()
+        optimizer.step()
+    return out
+
+
+def snapshot(module: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in module.state_dict().items()}
+
+
+def changed(before, module) -> bool:
+    return any(not torch.equal(before[k], v) for k, v in module.state_dict().items())
+
+
+def test_momentum_mlp_one_keeps_the_key_mlp_bit_identical():
+    method = make_method(momentum_encoder=0.5, momentum_mlp=1.0)
+    mlp_k, encoder_k, mlp_q = snapshot(method.mlp_k), snapshot(method.encoder_k), snapshot(
+        method.mlp_q)
+    train_steps(method)
+    assert not changed(mlp_k, method.mlp_k)
+    assert changed(encoder_k, method.encoder_k) and changed(mlp_q, method.mlp_q)
+    moving = make_method(momentum_mlp=0.5)
+    before = snapshot(moving.mlp_k)
+    train_steps(moving)
+    assert changed(before, moving.mlp_k)
+
+
+class Replay(nn.Module):
+    """A decoder stand-in returning fixed frames: isolates the reconstruction targets."""
+
+    def __init__(self, frames: torch.Tensor) -> None:
+        super().__init__()
+        self.frames = frames
+
+    def forward(self, latent, frames):
+        return self.frames[: latent.shape[0]]
+
+
+@pytest.mark.parametrize("direction", ["forward", "reverse"])
+def test_reconstruction_targets_are_the_sequence_and_its_reversed_valid_part(direction):
+    method = make_method(contrast=False, reconstruct=direction)
+    b = batch()
+    forward, reverse = flatten_frames(b.x), flatten_frames(reverse_valid(b.x, b.lengths))
+    assert not torch.equal(forward, reverse)
+    right, wrong = (forward, reverse) if direction == "forward" else (reverse, forward)
+    frames = method.encoder.frames(b.x, b.lengths)
+    method.decoder = Replay(right)
+    assert method.reconstruct(frames, b.x, b.lengths)[f"reconstruct_{direction}"] == 0
+    method.decoder = Replay(wrong)
+    assert method.reconstruct(frames, b.x, b.lengths)[f"reconstruct_{direction}"] > 0.1
+
+
+def test_both_directions_and_the_weighted_distillation_make_the_loss():
+    method = make_method(contrast=True, reconstruct="both", teacher="unused", distill_weight=0.1)
+    out = method.training_step(batch(), 0, torch.Generator().manual_seed(0))
+    assert set(out) == {"contrast", "reconstruct_forward", "reconstruct_reverse", "distill",
+                        "loss"}
+    expected = (out["contrast"] + out["reconstruct_forward"] + out["reconstruct_reverse"]
+                + 0.1 * out["distill"])
+    torch.testing.assert_close(out["loss"], expected)
+
+
+def test_the_teacher_stays_frozen_and_in_eval_mode():
+    method = make_method(contrast=False, reconstruct="both", teacher="unused")
+    method.train()
+    assert not method.teacher.training and method.encoder.training
+    assert not any(p.requires_grad for p in method.teacher.parameters())
+    before = snapshot(method.teacher)
+    train_steps(method)
+    assert not changed(before, method.teacher)
+
+
+@pytest.mark.parametrize("positive", ["velocity", "noise", "shear", "rotation"])
+def test_every_positive_gives_a_finite_contrastive_loss(positive):
+    out = train_steps(make_method(positive=positive), steps=2)
+    assert torch.isfinite(out["loss"])
+
+
+def test_bad_settings_are_named():
+    with pytest.raises(ConfigError, match="method.reconstruct = 'backward'"):
+        make_method(reconstruct="backward")
+    with pytest.raises(ConfigError, match="method.positive = 'jitter'"):
+        make_method(positive="jitter")
+    with pytest.raises(ConfigError, match="nothing to learn"):
+        make_method(contrast=False)
+    with pytest.raises(ConfigError, match="encoder.name: bigru"):
+        CRRL(CRRLConfig(), LAYOUT, lambda c: STGCN("ucla20", hidden_channels=4, feature_dim=8))
