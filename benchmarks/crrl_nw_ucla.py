@@ -19,13 +19,20 @@ import os
 import time
 from pathlib import Path
 
-from results import cell, pretrain_commits, pretrain_seconds, provenance, summary, write_results
+from results import (
+    cell,
+    linear_and_nearest_neighbour,
+    pretrain_commits,
+    pretrain_seconds,
+    provenance,
+    summary,
+    write_results,
+)
 
 from skelssl.config import apply_overrides, load_config, read_yaml
 from skelssl.engine.checkpoint import finished_epochs
 from skelssl.engine.pipeline import is_pipeline, run_pipeline, stage_configs
 from skelssl.engine.trainer import pretrain
-from skelssl.eval.protocol import knn_eval, linear_probe, load_run, write_result
 
 CONFIGS = Path("configs/crrl")
 # Table VIII name → (config, paper linear, paper 1-NN), NW-UCLA.
@@ -88,16 +95,6 @@ def finished(run_dir: Path) -> bool:
     return epochs is not None and epochs >= load_config(run_dir / "config.yaml").train.epochs
 
 
-def evaluate(run_dir: Path) -> dict[str, float]:
-    run = load_run(run_dir)
-    linear = linear_probe(run, "joint", "crrl")
-    knn = knn_eval(run, "joint", 1, 0.1)
-    for result in (linear, knn):
-        write_result(run, result)
-    return {"linear": linear["top1"], "linear_best": linear["best_test_epoch"]["top1"],
-            "knn": knn["top1"]}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
@@ -126,7 +123,7 @@ def main() -> None:
             seconds += sum(pretrain_seconds(d) for d in dirs)
             for d in dirs:
                 commits.update(pretrain_commits(d))
-            for key, value in evaluate(dirs[-1]).items():
+            for key, value in linear_and_nearest_neighbour(dirs[-1], "crrl").items():
                 scores.setdefault(key, []).append(value)
         pretraining += seconds
         if not done_seeds:

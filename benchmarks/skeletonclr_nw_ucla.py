@@ -16,6 +16,7 @@ from pathlib import Path
 
 from results import (
     cell,
+    linear_and_nearest_neighbour,
     pretrain_commits,
     pretrain_seconds,
     provenance,
@@ -26,19 +27,8 @@ from results import (
 from skelssl.config import load_config
 from skelssl.engine.checkpoint import finished_epochs
 from skelssl.engine.trainer import pretrain
-from skelssl.eval.protocol import knn_eval, linear_probe, load_run, write_result
 
 CONFIG = Path("configs/skeletonclr/nw-ucla.yaml")
-
-
-def evaluate(run_dir: Path, weights: str) -> dict[str, float]:
-    run = load_run(run_dir, weights)
-    linear = linear_probe(run, "joint", "crossclr")
-    knn = knn_eval(run, "joint", 1, 0.1)
-    for result in (linear, knn):
-        write_result(run, result)
-    return {"linear": linear["top1"], "linear_best_test_epoch": linear["best_test_epoch"]["top1"],
-            "knn": knn["top1"]}
 
 
 def main() -> None:
@@ -58,7 +48,7 @@ def main() -> None:
         pretrain_times.append(pretrain_seconds(run_dir))
         commits.update(pretrain_commits(run_dir))
         for weights in scores:
-            for key, value in evaluate(run_dir, weights).items():
+            for key, value in linear_and_nearest_neighbour(run_dir, "crossclr", weights).items():
                 scores[weights].setdefault(key, []).append(value)
     config = load_config(CONFIG)
     wall = round(time.perf_counter() - started + sum(pretrain_times), 1)
@@ -75,7 +65,7 @@ def main() -> None:
                      "epoch": "final", **summary(by_protocol["linear"])})
         rows.append({**common, "variant": names[weights], "protocol": "linear",
                      "epoch": "best test epoch (optimistic)",
-                     **summary(by_protocol["linear_best_test_epoch"])})
+                     **summary(by_protocol["linear_best"])})
         rows.append({**common, "variant": names[weights], "protocol": "knn",
                      "epoch": "final", "k": 1, **summary(by_protocol["knn"])})
 
