@@ -119,17 +119,17 @@ PRETRAIN_HELP = """Pretrain a self-supervised encoder from a YAML config.
 \b
   skelssl pretrain configs/skeletonclr/nw-ucla.yaml
   skelssl pretrain configs/skeletonclr/nw-ucla.yaml --set train.epochs=50 --set seed=1
-  skelssl pretrain --resume runs/nw-ucla-seed0        # continue after an interruption
+  skelssl pretrain --resume runs/skeletonclr/nw-ucla-seed0   # continue after an interruption
   skelssl pretrain configs/crrl/nw-ucla.yaml          # two stages: CML, then SER + distillation
 
 A config with `stages` (CRRL's pipeline) trains each stage into RUN_DIR/<stage> in order;
 --resume continues at the interrupted stage, --set stages.<stage>.train.epochs=... sets one
 stage, and `skelssl eval ... RUN_DIR` evaluates the last stage.
 
-The run directory (default runs/<config name>-seed<seed>) receives config.yaml (resolved),
-run.json (version, commit, machine, command), metrics.csv, curves.png, last.pt (full state,
-written atomically every epoch) and encoder.pt (what evaluation loads). Under torchrun the
-batch size is global and split across processes:
+The run directory (default runs/<config folder>/<config name>-seed<seed>) receives
+config.yaml (resolved), run.json (version, commit, machine, command), metrics.csv, curves.png,
+last.pt (full state, written atomically every epoch) and encoder.pt (what evaluation loads).
+Under torchrun the batch size is global and split across processes:
   torchrun --nproc_per_node 4 -m skelssl pretrain CONFIG
 """
 
@@ -160,7 +160,7 @@ def pretrain(
         pipeline = is_pipeline(values)
     values = apply_overrides(values, overrides)
     if resume is None:
-        run_dir = out or Path("runs") / f"{config.stem}-seed{values.get('seed', 0)}"
+        run_dir = out or default_run_dir(config, values.get("seed", 0))
         if run_dir.exists() and any(run_dir.iterdir()):
             raise typer.BadParameter(f"{run_dir} already holds a run; continue it with "
                                      f"--resume {run_dir} or choose another --out",
@@ -180,6 +180,11 @@ def pretrain(
     done = int(history[-1]["epoch"]) if history else 0
     typer.echo(f"{run_dir}: {done}/{resolved.train.epochs} epochs done; evaluate with "
                f"`skelssl eval linear {run_dir}`")
+
+
+def default_run_dir(config: Path, seed: int) -> Path:
+    """runs/<config folder>/<config name>-seed<seed>, e.g. runs/crrl/nw-ucla-seed0."""
+    return Path("runs") / config.resolve().parent.name / f"{config.stem}-seed{seed}"
 
 
 eval_app = typer.Typer(help="Evaluate a pretrained run: linear probe or kNN on frozen features.",
