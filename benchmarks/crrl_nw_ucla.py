@@ -158,8 +158,10 @@ def main() -> None:
         "MoCo, K 64, τ 0.1, m_enc 0.999, m_mlp 1.0, 100 epochs, lr 0.01; SER (+INF, λ_d 0.1): "
         "forward + reverse reconstruction, 60 epochs, lr 0.04; SGD momentum 0.9, wd 1e-4, batch "
         "32, lr ×0.5 at epochs 20 and 50. Data: views 1+2 train (1020), view 3 test (464); "
-        "sequences longer than 50 frames keep 50 evenly spaced frames, each sample min-max "
-        "scaled to [−1, 1] per coordinate. CML-SER-joint uses CML's schedule (the paper does not "
+        "sequences longer than 50 frames keep 50 evenly spaced frames; each sample is turned "
+        "into a view-invariant frame (first-frame centre joint at the origin, shoulders along x, "
+        "spine in the x-y plane), then min-max scaled to [−1, 1] per coordinate (see "
+        "docs/methods/crrl.md for why). CML-SER-joint uses CML's schedule (the paper does not "
         "give one).",
         "",
         "Linear = CRRL protocol (Nesterov SGD lr 0.1, batch 16, 85 epochs, ×0.5 at 15/35/50/66/"

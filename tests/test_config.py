@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 
 from conftest import tiny_config
-from skelssl.config import ConfigError, dump_config, load_config
+from skelssl.config import ConfigError, dump_config, load_config, read_yaml
+from skelssl.engine.pipeline import is_pipeline, stage_configs
 from skelssl.methods.skeletonclr import SkeletonCLRConfig
 from skelssl.models.stgcn import STGCNConfig
 
@@ -61,5 +62,8 @@ def test_a_dumped_config_loads_back_identically(tmp_path):
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_every_shipped_config_is_valid(path):
-    config = load_config(path)
-    assert not Path(config.data.path).is_absolute()
+    values = read_yaml(path)
+    configs = ([config for _, config in stage_configs(values, Path("runs/x"))]
+               if is_pipeline(values) else [load_config(path)])
+    for config in configs:
+        assert not Path(config.data.path).is_absolute()
