@@ -104,6 +104,7 @@ def main() -> None:
     parser.add_argument("--no-train", action="store_true", help="evaluate existing runs only")
     parser.add_argument("--runs", type=Path, default=Path("runs/crrl-nw-ucla"))
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    parser.add_argument("--note", default="", help="a sentence on how the runs were made")
     args = parser.parse_args()
     started = time.perf_counter()
     rows, lines, commits, pretraining = [], [], set(), 0.0
@@ -151,7 +152,7 @@ def main() -> None:
         f"Command: `{common['command']}` · commit `{common['commit']}` (pretraining: "
         f"{', '.join(sorted(commits))}) · machine: {common['machine']} · wall time {wall} s "
         "(pretraining included) · seeds: CRRL, CML and Rand-Enc "
-        f"{args.seeds}, the other variants {args.variant_seeds}.",
+        f"{args.seeds}, the other variants {args.variant_seeds}. {args.note}".rstrip(),
         "",
         "Configs `configs/crrl/nw-ucla*.yaml` (the paper's hyper-parameters): BiGRU 2 × 256 per "
         "direction, dropout 0.2, 512-d temporal-average features; CML: coordinates vs velocity "
