@@ -52,12 +52,13 @@ SHARED = {("CML", None): "CRRL/cml", ("CML-pretrain-SER", "cml"): "CRRL/cml",
 
 
 def run_path(runs: Path, variant: str, seed: int, stage: str | None = None) -> Path:
-    owner, _, owner_stage = SHARED.get((variant, stage), "").partition("/")
-    if owner:
-        return runs / f"{owner}-seed{seed}" / owner_stage if owner_stage else runs / (
-            f"{owner}-seed{seed}")
-    path = runs / f"{variant}-seed{seed}"
-    return path / stage if stage else path
+    """Where a variant's stage (or single-stage run) lives, following SHARED."""
+    owner = SHARED.get((variant, stage))
+    if owner is None:
+        owner = f"{variant}/{stage}" if stage else variant
+    name, _, owner_stage = owner.partition("/")
+    path = runs / f"{name}-seed{seed}"
+    return path / owner_stage if owner_stage else path
 
 
 def stage_dirs(runs: Path, variant: str, seed: int) -> list[Path]:

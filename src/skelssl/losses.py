@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from skelssl.transforms.masks import temporal_average
+
 
 def moco_logits(q: torch.Tensor, k: torch.Tensor, queue: torch.Tensor) -> torch.Tensor:
     """[q·k⁺, q·queue] per query, shape (N, 1 + K), in float32; inputs are L2-normalised."""
@@ -25,11 +27,8 @@ def sequence_mse(prediction: torch.Tensor, target: torch.Tensor, lengths: torch.
                  ) -> torch.Tensor:
     """Reconstruction error of frames[N, T, D]: squared error summed over a frame's D values,
     averaged over the sample's valid frames, then over samples (CRRL's L_r per direction)."""
-    t = prediction.shape[1]
-    valid = (torch.arange(t, device=prediction.device)[None] < lengths[:, None].to(
-        prediction.device)).float()
     per_frame = ((prediction.float() - target.float()) ** 2).sum(dim=2)
-    return ((per_frame * valid).sum(dim=1) / lengths.to(valid).clamp(min=1)).mean()
+    return temporal_average(per_frame, lengths).mean()
 
 
 def distillation_loss(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:

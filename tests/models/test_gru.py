@@ -8,9 +8,9 @@ from skelssl.models.gru import (
     GRUDecoder,
     flatten_frames,
     last_valid,
-    temporal_average,
 )
 from skelssl.skeleton import load_layout
+from skelssl.transforms.masks import temporal_average
 
 
 def test_flatten_frames_orders_persons_then_joints_then_coordinates():

@@ -33,10 +33,11 @@ from skelssl.data.loader import Batch
 from skelssl.engine.checkpoint import load_run_encoder
 from skelssl.losses import distillation_loss, infonce, sequence_mse
 from skelssl.methods.moco import FeatureQueue, momentum_copy, momentum_update
-from skelssl.models.gru import GRUDecoder, flatten_frames, last_valid, temporal_average
+from skelssl.models.gru import GRUDecoder, flatten_frames, last_valid
 from skelssl.models.heads import projection_head
 from skelssl.models.stream_encoder import StreamEncoder
 from skelssl.skeleton import Layout
+from skelssl.transforms.masks import temporal_average
 from skelssl.transforms.spatial import gaussian_noise, rotate, shear
 from skelssl.transforms.streams import velocity
 from skelssl.transforms.temporal import reverse_valid

@@ -14,7 +14,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from skelssl.skeleton import Layout
-from skelssl.transforms.masks import valid_frames
+from skelssl.transforms.masks import temporal_average
 
 
 def flatten_frames(x: torch.Tensor) -> torch.Tensor:
@@ -26,13 +26,6 @@ def flatten_frames(x: torch.Tensor) -> torch.Tensor:
 def full_lengths(x: torch.Tensor) -> torch.Tensor:
     """Lengths saying every frame of ``x`` is valid."""
     return torch.full((x.shape[0],), x.shape[2], dtype=torch.long, device=x.device)
-
-
-def temporal_average(frames: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """Mean of frames[N, T, D] over each sample's valid frames (TAP)."""
-    mask = valid_frames(lengths.to(frames.device), frames.shape[1]).to(frames.dtype)
-    return (frames * mask[..., None]).sum(dim=1) / lengths.to(frames.device, frames.dtype
-                                                              ).clamp(min=1)[:, None]
 
 
 def last_valid(frames: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

@@ -19,3 +19,11 @@ def first_present_frame(x: torch.Tensor, person: int = 0) -> torch.Tensor:
     """(N,) index of the first frame in which ``person`` appears (0 if never)."""
     present = person_present(x)[:, :, person]
     return present.to(torch.int8).argmax(dim=1)
+
+
+def temporal_average(frames: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Mean of frames[N, T, ...] over each sample's valid frames (temporal average pooling)."""
+    trailing = (1,) * (frames.dim() - 2)
+    mask = valid_frames(lengths.to(frames.device), frames.shape[1]).to(frames.dtype)
+    counts = lengths.to(frames.device, frames.dtype).clamp(min=1)
+    return (frames * mask.view(*mask.shape, *trailing)).sum(dim=1) / counts.view(-1, *trailing)
