@@ -37,6 +37,10 @@ def test_user_errors_are_one_line_and_exit_2(tmp_path):
     no_raw = subprocess.run(cmd + ["prepare", "nw-ucla", "--out", str(tmp_path / "u")],
                             capture_output=True, text=True)
     assert no_raw.returncode == 2 and "needs --raw" in no_raw.stderr
+    usage = subprocess.run(cmd + ["eval", "linear", str(tmp_path), "--quite"],
+                           capture_output=True, text=True)
+    assert usage.returncode == 2 and "No such option: --quite" in usage.stderr
+    assert "Traceback" not in usage.stderr
 
 
 @needs_ucla

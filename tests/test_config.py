@@ -36,6 +36,10 @@ def test_wrong_types_and_values_are_rejected_with_the_key():
         load_config(tiny_config("data/x", train={"amp": 1}))
     with pytest.raises(ConfigError, match=r"data\.center = 'middle'"):
         load_config(tiny_config("data/x", data={"center": "middle"}))
+    with pytest.raises(ConfigError, match=r"data\.view_axes = 'knees'; expected one of"):
+        load_config(tiny_config("data/x", data={"view_axes": "knees"}))
+    with pytest.raises(ConfigError, match=r"data\.frame_cap = 'random'; expected one of"):
+        load_config(tiny_config("data/x", data={"frame_cap": "random"}))
     with pytest.raises(ConfigError, match="missing the 'encoder' section"):
         load_config({"method": {"name": "skeletonclr"}})
 

@@ -295,10 +295,11 @@ def main() -> None:
         sys.exit(3)
     except typer.Exit as done:
         sys.exit(done.exit_code)
-    except Exception as error:  # click usage errors
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
+    except Exception as error:
+        # Usage errors (unknown option, bad value) are click exceptions; typer vendors click in
+        # recent releases, so they are recognised by their interface rather than their class.
+        show, code = getattr(error, "show", None), getattr(error, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            sys.exit(code)
         raise

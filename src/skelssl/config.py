@@ -18,6 +18,9 @@ from typing import Any
 
 import yaml
 
+from skelssl.transforms.normalize import VIEW_AXES
+from skelssl.transforms.temporal import FRAME_CAPS
+
 
 class ConfigError(ValueError):
     """A config file or override does not match the schema."""
@@ -33,9 +36,11 @@ class DataConfig:
     test_split: str = "test"
     persons: int = 2
     center: str = "frame"  # none | frame (centre joint per frame) | first (centre joint, frame 0)
-    align_view: bool = False  # rotate shoulders onto x, spine into the x-y plane
+    align_view: bool = False  # rotate into the body frame of the first frame
+    view_axes: str = "shoulders"  # shoulders (x) + spine | spine (y) + hips (Predict & Cluster)
     minmax: bool = False  # scale each sample/person/coordinate to [−1, 1]
     max_frames: int = 0  # subsample longer sequences to this many frames (CRRL); 0 = no cap
+    frame_cap: str = "even"  # even (spread over the sequence) | stride (every ⌊L/max⌋-th, P&C)
     frames: int = 50  # resize the valid frames to this many; 0 keeps them as stored
     workers: int | None = None  # reader processes; null = none on CPU, up to 4 beside a GPU
 
@@ -223,6 +228,8 @@ def load_config(source: str | Path | dict, overrides: list[str] | None = None,
 def check_config(config: RunConfig, where: str = "config") -> None:
     """Value checks that the types alone do not express."""
     choices = {"data.center": (config.data.center, ("none", "frame", "first")),
+               "data.view_axes": (config.data.view_axes, VIEW_AXES),
+               "data.frame_cap": (config.data.frame_cap, FRAME_CAPS),
                "train.schedule": (config.train.schedule, ("step", "cosine", "constant"))}
     for key, (value, valid) in choices.items():
         if value not in valid:

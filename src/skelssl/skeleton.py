@@ -36,6 +36,7 @@ class Layout:
     parts: dict[str, tuple[int, ...]] = field(default_factory=dict)
     shoulders: tuple[int, int] | None = None  # (left, right): shoulder vector = right - left
     spine: tuple[int, int] | None = None  # (base, top): spine vector = top - base
+    hips: tuple[int, int] | None = None  # (left, right): hip vector = right - left
 
     def __post_init__(self) -> None:
         v = len(self.joint_names)
@@ -49,7 +50,7 @@ class Layout:
         indices = [self.center, *self.parents]
         indices += [j for pair in self.left_right for j in pair]
         indices += [j for joints in self.parts.values() for j in joints]
-        indices += list(self.shoulders or ()) + list(self.spine or ())
+        indices += [*(self.shoulders or ()), *(self.spine or ()), *(self.hips or ())]
         bad = [j for j in indices if not 0 <= j < v]
         if bad:
             raise LayoutError(f"{where}: joint index {bad[0]} outside 0..{v - 1}")
@@ -155,10 +156,12 @@ class Layout:
             "parts": {k: [names[j] for j in js] for k, js in self.parts.items()},
             "shoulders": [names[j] for j in self.shoulders] if self.shoulders else None,
             "spine": [names[j] for j in self.spine] if self.spine else None,
+            "hips": [names[j] for j in self.hips] if self.hips else None,
         }
 
 
-_LAYOUT_KEYS = {"name", "center", "joints", "left_right", "parts", "shoulders", "spine"}
+_LAYOUT_KEYS = {"name", "center", "joints", "left_right", "parts", "shoulders", "spine",
+                "hips"}
 
 
 def layout_from_dict(spec: dict[str, Any], source: str = "<dict>") -> Layout:
@@ -193,8 +196,15 @@ def layout_from_dict(spec: dict[str, Any], source: str = "<dict>") -> Layout:
                   for a, b in spec.get("left_right") or [])
     parts = {str(k): tuple(idx(j, f"part {k!r}") for j in v)
              for k, v in (spec.get("parts") or {}).items()}
-    shoulders = spec.get("shoulders")
-    spine = spec.get("spine")
+
+    def pair(key: str) -> tuple[int, int] | None:
+        value = spec.get(key)
+        if not value:
+            return None
+        if not isinstance(value, (list, tuple)) or len(value) != 2:
+            raise LayoutError(f"{source}: {key!r} must be a [first, second] pair of joint names")
+        return idx(value[0], repr(key)), idx(value[1], repr(key))
+
     return Layout(
         name=str(spec["name"]),
         joint_names=tuple(names),
@@ -202,15 +212,16 @@ def layout_from_dict(spec: dict[str, Any], source: str = "<dict>") -> Layout:
         center=center,
         left_right=pairs,
         parts=parts,
-        shoulders=(idx(shoulders[0], "'shoulders'"), idx(shoulders[1], "'shoulders'"))
-        if shoulders else None,
-        spine=(idx(spine[0], "'spine'"), idx(spine[1], "'spine'")) if spine else None,
+        shoulders=pair("shoulders"),
+        spine=pair("spine"),
+        hips=pair("hips"),
     )
 
 
 def _from_one_based(name: str, joint_names: list[str], edges: list[tuple[int, int]], center: int,
                     left_right: list[tuple[int, int]], parts: dict[str, list[int]],
-                    shoulders: tuple[int, int], spine: tuple[int, int]) -> Layout:
+                    shoulders: tuple[int, int], spine: tuple[int, int],
+                    hips: tuple[int, int]) -> Layout:
     parents = list(range(len(joint_names)))
     for child, parent in edges:
         parents[child - 1] = parent - 1
@@ -223,6 +234,7 @@ def _from_one_based(name: str, joint_names: list[str], edges: list[tuple[int, in
         parts={k: tuple(j - 1 for j in v) for k, v in parts.items()},
         shoulders=(shoulders[0] - 1, shoulders[1] - 1),
         spine=(spine[0] - 1, spine[1] - 1),
+        hips=(hips[0] - 1, hips[1] - 1),
     )
 
 
@@ -244,6 +256,7 @@ NTU25 = _from_one_based(
            "right_leg": [17, 18, 19, 20]},
     shoulders=(5, 9),
     spine=(1, 21),
+    hips=(13, 17),
 )
 
 UCLA20 = _from_one_based(
@@ -261,6 +274,7 @@ UCLA20 = _from_one_based(
            "left_leg": [13, 14, 15, 16], "right_leg": [17, 18, 19, 20]},
     shoulders=(5, 9),
     spine=(1, 3),
+    hips=(13, 17),
 )
 
 BUILTIN_LAYOUTS: dict[str, Layout] = {layout.name: layout for layout in (NTU25, UCLA20)}

@@ -1,10 +1,12 @@
 """The sequence encoder and decoder: shapes, flattening order, padding invariance."""
 
+import pytest
 import torch
 
 from skelssl.models.gru import (
     BiGRU,
     BiGRUConfig,
+    BiLSTM,
     GRUDecoder,
     flatten_frames,
     last_valid,
@@ -28,9 +30,11 @@ def test_bigru_from_config_sizes_its_input_from_layout_and_persons():
     assert encoder(x).shape == (4, 16)
 
 
-def test_padding_never_reaches_the_features():
+@pytest.mark.parametrize("kind", [BiGRU, BiLSTM])
+def test_padding_never_reaches_the_features(kind):
     torch.manual_seed(0)
-    encoder = BiGRU(6, hidden_size=5, layers=2, dropout=0.0).eval()
+    encoder = kind(6, hidden_size=5, layers=2, dropout=0.0).eval()
+    assert isinstance(encoder.recurrent, torch.nn.LSTM if kind is BiLSTM else torch.nn.GRU)
     x = torch.randn(2, 3, 9, 2, 1)
     lengths = torch.tensor([9, 4])
     padded = x.clone()

@@ -85,6 +85,26 @@ def test_view_alignment_sends_shoulders_to_x_and_spine_to_y():
     assert torch.det(r) > 0
 
 
+def test_hips_alignment_sends_spine_to_y_and_hips_into_the_x_y_plane():
+    x = torch.zeros(1, 3, 2, 20, 1)
+    base, top = UCLA20.spine
+    left, right = UCLA20.hips
+    c, s = math.cos(0.4), math.sin(0.4)
+    x[0, :, :, top, 0] = torch.tensor([0.0, 2 * c, 2 * s])[:, None]  # spine tilted towards z
+    x[0, :, :, right, 0] = torch.tensor([1.0, 0.3, -0.2])[:, None]
+    x[0, :, :, left, 0] = torch.tensor([-1.0, 0.3, 0.2])[:, None]
+    out = align_view(x, UCLA20, "hips")
+    spine = out[0, :, 0, top, 0] - out[0, :, 0, base, 0]
+    torch.testing.assert_close(spine, torch.tensor([0.0, 2.0, 0.0]), atol=1e-6, rtol=0)
+    hips = out[0, :, 0, right, 0] - out[0, :, 0, left, 0]
+    assert abs(hips[2]) < 1e-6 and hips[0] > 0
+    r = view_rotation(x, UCLA20, "hips")[0]
+    torch.testing.assert_close(r @ r.T, torch.eye(3), atol=1e-6, rtol=0)
+    assert torch.det(r) > 0
+    with pytest.raises(ValueError, match="view axes 'knees'"):
+        view_rotation(x, UCLA20, "knees")
+
+
 def test_view_alignment_of_a_degenerate_pose_is_the_identity():
     x = torch.zeros(1, 3, 2, 25, 1)
     assert torch.equal(view_rotation(x, NTU25)[0], torch.eye(3))

@@ -23,6 +23,15 @@ def test_cap_frames_keeps_evenly_spaced_frames_of_long_samples_only():
     assert torch.equal(same, x) and kept.tolist() == [10, 3]
 
 
+def test_cap_frames_stride_takes_every_floor_l_over_max_th_frame_from_the_start():
+    x = frame_numbers([10, 7, 3], 10)
+    out, lengths = cap_frames(x, torch.tensor([10, 7, 3]), 4, mode="stride")
+    assert lengths.tolist() == [4, 4, 3]
+    assert out[0].flatten().tolist() == [1, 3, 5, 7]  # ⌊10/4⌋ = 2
+    assert out[1].flatten().tolist() == [1, 2, 3, 4]  # ⌊7/4⌋ = 1: the first 4 frames
+    assert out[2].flatten().tolist() == [1, 2, 3, 0]
+
+
 def test_reverse_valid_reverses_the_valid_part_and_leaves_padding():
     x = frame_numbers([5, 2], 6)
     out = reverse_valid(x, torch.tensor([5, 2]))

@@ -9,11 +9,11 @@ from typing import Any
 
 from torch import nn
 
-from skelssl.models.gru import BiGRU
+from skelssl.models.gru import BiGRU, BiLSTM
 from skelssl.models.stgcn import STGCN
 from skelssl.skeleton import Layout
 
-ENCODERS: dict[str, Any] = {"stgcn": STGCN, "bigru": BiGRU}
+ENCODERS: dict[str, Any] = {"stgcn": STGCN, "bigru": BiGRU, "bilstm": BiLSTM}
 
 
 def build_encoder(config: Any, layout: Layout, in_channels: int = 3, persons: int = 2

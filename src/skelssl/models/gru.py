@@ -1,4 +1,4 @@
-"""Sequence encoders: a bidirectional GRU over flattened frames, and the GRU decoder of CRRL.
+"""Sequence encoders: a bidirectional GRU or LSTM over flattened frames, and CRRL's GRU decoder.
 
 A frame of x[N, C, T, V, M] is flattened to M·V·C values (persons, then joints, then
 coordinates: 150 for NTU, 60 for one NW-UCLA person). Padded frames beyond each sample's length
@@ -44,18 +44,33 @@ class BiGRUConfig:
     dropout: float = 0.2  # between stacked layers
 
 
+@dataclass
+class BiLSTMConfig(BiGRUConfig):
+    """Encoder section for the bidirectional LSTM (CrosSCLR's recurrent variant)."""
+
+    name: str = "bilstm"
+
+
 class BiGRU(nn.Module):
     """Bidirectional GRU: x[N, C, T, V, M] (+ lengths) → temporal average of outputs [N, 2H]."""
 
-    Config = BiGRUConfig
+    Config: type = BiGRUConfig
+    cell = "gru"  # the recurrent module's attribute name and type
+    _CELLS = {"gru": nn.GRU, "lstm": nn.LSTM}
 
     def __init__(self, input_size: int, hidden_size: int = 256, layers: int = 2,
                  dropout: float = 0.2) -> None:
         super().__init__()
         self.input_size = input_size
-        self.gru = nn.GRU(input_size, hidden_size, num_layers=layers, batch_first=True,
-                          bidirectional=True, dropout=dropout if layers > 1 else 0.0)
+        self.add_module(self.cell, self._CELLS[self.cell](
+            input_size, hidden_size, num_layers=layers, batch_first=True, bidirectional=True,
+            dropout=dropout if layers > 1 else 0.0))
         self.feature_dim = 2 * hidden_size
+
+    @property
+    def recurrent(self) -> nn.RNNBase:
+        """The stacked bidirectional recurrence."""
+        return getattr(self, self.cell)
 
     @classmethod
     def from_config(cls, config: BiGRUConfig, layout: Layout, in_channels: int,
@@ -70,11 +85,11 @@ class BiGRU(nn.Module):
             lengths = full_lengths(x)
         sequence = flatten_frames(x)
         if sequence.shape[2] != self.input_size:
-            raise ValueError(f"BiGRU built for {self.input_size} values per frame, got "
-                             f"{sequence.shape[2]} (persons × joints × channels)")
+            raise ValueError(f"{type(self).__name__} built for {self.input_size} values per "
+                             f"frame, got {sequence.shape[2]} (persons × joints × channels)")
         packed = pack_padded_sequence(sequence, lengths.cpu().clamp(min=1), batch_first=True,
                                       enforce_sorted=False)
-        out, _ = self.gru(packed)
+        out, _ = self.recurrent(packed)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[2])
         return out
 
@@ -82,6 +97,13 @@ class BiGRU(nn.Module):
         if lengths is None:
             lengths = full_lengths(x)
         return temporal_average(self.frames(x, lengths), lengths)
+
+
+class BiLSTM(BiGRU):
+    """Bidirectional LSTM with the same input, packing and pooling as :class:`BiGRU`."""
+
+    Config = BiLSTMConfig
+    cell = "lstm"
 
 
 class GRUDecoder(nn.Module):

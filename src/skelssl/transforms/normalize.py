@@ -31,31 +31,49 @@ def center(x: torch.Tensor, lengths: torch.Tensor, joint: int, mode: str = "fram
     return (x - reference[:, :, :, None, None]) * _keep_mask(x, lengths)
 
 
-def view_rotation(x: torch.Tensor, layout: Layout, eps: float = 1e-6) -> torch.Tensor:
-    """(N, 3, 3) rotations taking person 0's shoulder vector to +x and spine to the x-y plane.
+VIEW_AXES = ("shoulders", "hips")
 
-    Uses the first frame where person 0 appears; degenerate frames give the identity.
+
+def view_rotation(x: torch.Tensor, layout: Layout, axes: str = "shoulders", eps: float = 1e-6
+                  ) -> torch.Tensor:
+    """(N, 3, 3) rotations into a body frame of person 0 at its first present frame.
+
+    ``axes="shoulders"``: the shoulder vector becomes +x and the spine lies in the x-y plane
+    (NTU pipelines). ``axes="hips"``: the spine becomes +y and the hip vector lies in the x-y
+    plane (Predict & Cluster's view-invariant transform, used by CRRL). Degenerate frames give
+    the identity.
     """
+    if axes not in VIEW_AXES:
+        raise ValueError(f"view axes {axes!r}: expected one of {VIEW_AXES}")
     if x.shape[1] != 3:
         raise ValueError(f"view alignment needs 3-D coordinates, got C={x.shape[1]}")
-    if layout.shoulders is None or layout.spine is None:
-        raise ValueError(f"layout {layout.name!r} names no shoulders/spine joints")
+    lateral_pair = layout.shoulders if axes == "shoulders" else layout.hips
+    if lateral_pair is None or layout.spine is None:
+        raise ValueError(f"layout {layout.name!r} names no {axes}/spine joints")
     first = first_present_frame(x)
     pose = x[torch.arange(x.shape[0], device=x.device), :, first, :, 0]  # (N, 3, V)
-    shoulder = pose[:, :, layout.shoulders[1]] - pose[:, :, layout.shoulders[0]]
+    lateral = pose[:, :, lateral_pair[1]] - pose[:, :, lateral_pair[0]]
     spine = pose[:, :, layout.spine[1]] - pose[:, :, layout.spine[0]]
-    ex = shoulder / shoulder.norm(dim=1, keepdim=True).clamp(min=eps)
-    up = spine - (spine * ex).sum(dim=1, keepdim=True) * ex
-    ey = up / up.norm(dim=1, keepdim=True).clamp(min=eps)
+    if axes == "shoulders":
+        ex, ex_ok = _unit(lateral, eps)
+        ey, ey_ok = _unit(spine - (spine * ex).sum(dim=1, keepdim=True) * ex, eps)
+    else:
+        ey, ey_ok = _unit(spine, eps)
+        ex, ex_ok = _unit(lateral - (lateral * ey).sum(dim=1, keepdim=True) * ey, eps)
     rotation = torch.stack([ex, ey, torch.linalg.cross(ex, ey, dim=1)], dim=1)
-    ok = (shoulder.norm(dim=1) > eps) & (up.norm(dim=1) > eps)
     eye = torch.eye(3, dtype=x.dtype, device=x.device).expand_as(rotation)
-    return torch.where(ok[:, None, None], rotation, eye)
+    return torch.where((ex_ok & ey_ok)[:, None, None], rotation, eye)
 
 
-def align_view(x: torch.Tensor, layout: Layout) -> torch.Tensor:
-    """Rotate each sample so person 0's shoulders lie along x and its spine along y (NTU)."""
-    return torch.einsum("nij,njtvm->nitvm", view_rotation(x, layout), x)
+def _unit(v: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """v / |v| along dim 1, and whether |v| > eps."""
+    norm = v.norm(dim=1, keepdim=True)
+    return v / norm.clamp(min=eps), norm[:, 0] > eps
+
+
+def align_view(x: torch.Tensor, layout: Layout, axes: str = "shoulders") -> torch.Tensor:
+    """Rotate each sample into person 0's body frame (see :func:`view_rotation`)."""
+    return torch.einsum("nij,njtvm->nitvm", view_rotation(x, layout, axes), x)
 
 
 def minmax_normalize(x: torch.Tensor, lengths: torch.Tensor, eps: float = 1e-8

@@ -23,11 +23,11 @@ class Preprocess:
         c = self.config
         x = pad_persons(x, c.persons)
         if c.max_frames:
-            x, lengths = cap_frames(x, lengths, c.max_frames)
+            x, lengths = cap_frames(x, lengths, c.max_frames, c.frame_cap)
         if c.center != "none":
             x = center(x, lengths, self.layout.center, c.center)
         if c.align_view:
-            x = align_view(x, self.layout)
+            x = align_view(x, self.layout, c.view_axes)
         if c.minmax:
             x = minmax_normalize(x, lengths)
         if c.frames:

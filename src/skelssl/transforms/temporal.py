@@ -54,23 +54,34 @@ def temporal_crop(x: torch.Tensor, padding_ratio: int = 6,
     return _take_frames(x, index)
 
 
-def cap_frames(x: torch.Tensor, lengths: torch.Tensor, max_frames: int
-               ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Keep at most ``max_frames`` frames per sample: longer samples keep evenly spaced frames
-    ``round(i·(L−1)/(max_frames−1))`` (end points kept), shorter ones are unchanged (CRRL).
+FRAME_CAPS = ("even", "stride")
 
+
+def cap_frames(x: torch.Tensor, lengths: torch.Tensor, max_frames: int, mode: str = "even"
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Keep at most ``max_frames`` frames per sample; shorter samples are unchanged (CRRL).
+
+    ``mode="even"``: frames ``round(i·(L−1)/(max_frames−1))``, end points kept.
+    ``mode="stride"``: every ``⌊L/max_frames⌋``-th frame from the first, the first
+    ``max_frames`` of them (Predict & Cluster's NW-UCLA downsampling, which CRRL's data went
+    through; a sample of 51..99 frames keeps its first ``max_frames``).
     Returns the batch cut to ``min(T, max_frames)`` frames and the new lengths.
     """
     if max_frames < 1:
         raise ValueError(f"max_frames must be at least 1, got {max_frames}")
+    if mode not in FRAME_CAPS:
+        raise ValueError(f"frame cap {mode!r}: expected one of {FRAME_CAPS}")
     t = x.shape[2]
     out_frames = min(t, max_frames)
     lengths = lengths.to(x.device)
-    steps = torch.arange(out_frames, device=x.device, dtype=torch.float64)
-    span = (lengths - 1).clamp(min=0).to(torch.float64)[:, None]
-    spaced = (steps[None] * span / max(max_frames - 1, 1)).round().long()
+    steps = torch.arange(out_frames, device=x.device)
+    if mode == "even":
+        span = (lengths - 1).clamp(min=0).to(torch.float64)[:, None]
+        picked = (steps[None].to(torch.float64) * span / max(max_frames - 1, 1)).round().long()
+    else:
+        picked = steps[None] * torch.div(lengths, max_frames, rounding_mode="floor")[:, None]
     long = lengths[:, None] > max_frames
-    index = torch.where(long, spaced, steps.long()[None].expand_as(spaced))
+    index = torch.where(long, picked, steps[None].expand_as(picked))
     new_lengths = lengths.clamp(max=max_frames)
     keep = valid_frames(new_lengths, out_frames)[:, None, :, None, None].to(x.dtype)
     return _take_frames(x, index.clamp(max=t - 1)) * keep, new_lengths
