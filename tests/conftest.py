@@ -35,6 +35,16 @@ def prepared_synthetic(tmp_path_factory):
     return path
 
 
+@pytest.fixture
+def fast_preset(monkeypatch):
+    """A 3-epoch linear preset named "fast", registered for one test."""
+    from skelssl.eval import linear
+
+    preset = linear.LinearPreset(lr=0.5, batch_size=8, epochs=3, milestones=(2,), gamma=0.1)
+    monkeypatch.setitem(linear.LINEAR_PRESETS, "fast", preset)
+    return "fast"
+
+
 def tiny_config(data_path, **sections) -> dict:
     """A SkeletonCLR config small enough to train an epoch in well under a second."""
     config = {

@@ -247,6 +247,54 @@ def eval_knn(
                        f"  → {path}")
 
 
+@eval_app.command("ensemble")
+def eval_ensemble(
+    run_dirs: list[Path] = typer.Argument(
+        ..., help="One multi-stream run (CrosSCLR) or several single-stream runs."),
+    weight: list[str] = typer.Option(
+        [], help="Stream weight, repeatable: --weight motion=0.5 (defaults joint 0.6, "
+                 "motion 0.4, bone 0.6)."),
+    preset: str | None = typer.Option(
+        None, help="Linear preset of every stream; default: the first run's "
+                   "eval.linear_preset."),
+    seed: int = typer.Option(0, help="Seed of each classifier's init and batch order."),
+    out: Path | None = typer.Option(
+        None, help="Result JSON; default: results/ensemble-<preset>-<streams>.json in the "
+                   "first run."),
+    data: str | None = typer.Option(None, help=DATA_HELP),
+) -> None:
+    """Weighted sum of per-stream linear-probe logits (final epoch), for every subset of two
+    or more streams. Example: skelssl eval ensemble runs/crossclr-seed0"""
+    import json
+
+    from skelssl.eval.ensemble import ensemble_eval
+    from skelssl.eval.protocol import load_run
+
+    weights = dict(_stream_weight(item) for item in weight)
+    runs = [load_run(run_dir, "trained", data) for run_dir in run_dirs]
+    preset = preset or runs[0].config.eval.linear_preset
+    result = ensemble_eval(runs, preset, weights, seed)
+    path = out or runs[0].run_dir / "results" / (
+        f"ensemble-{preset}-{'+'.join(result['streams'])}.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1))
+    for stream, accuracy in result["streams"].items():
+        typer.echo(f"linear {preset} {stream}: top-1 {accuracy:.2f}")
+    for streams, accuracy in result["ensembles"].items():
+        shown = " + ".join(f"{result['weights'][s]:g}·{s}" for s in streams.split("+"))
+        typer.echo(f"ensemble {shown}: top-1 {accuracy:.2f}")
+    typer.echo(f"→ {path}")
+
+
+def _stream_weight(item: str) -> tuple[str, float]:
+    name, _, value = item.partition("=")
+    try:
+        return name, float(value)
+    except ValueError:
+        raise typer.BadParameter(f"{item!r}: expected STREAM=NUMBER",
+                                 param_hint="--weight") from None
+
+
 def _streams(run, requested: list[str]) -> list[str]:
     for name in requested:
         if name not in run.encoders:

@@ -18,9 +18,38 @@ def moco_logits(q: torch.Tensor, k: torch.Tensor, queue: torch.Tensor) -> torch.
 def infonce(q: torch.Tensor, k: torch.Tensor, queue: torch.Tensor, temperature: float = 0.07
             ) -> torch.Tensor:
     """MoCo InfoNCE: cross-entropy of [l_pos, l_neg]/τ with the positive at index 0."""
-    logits = moco_logits(q, k, queue) / temperature
-    target = torch.zeros(q.shape[0], dtype=torch.long, device=q.device)
-    return F.cross_entropy(logits, target)
+    return infonce_of_logits(moco_logits(q, k, queue), temperature)
+
+
+def infonce_of_logits(logits: torch.Tensor, temperature: float = 0.07) -> torch.Tensor:
+    """InfoNCE of precomputed similarities [l_pos, l_neg] (N, 1 + K)."""
+    target = torch.zeros(logits.shape[0], dtype=torch.long, device=logits.device)
+    return F.cross_entropy(logits / temperature, target)
+
+
+def knowledge_mining_loss(l_pos: torch.Tensor, l_neg: torch.Tensor, guide: torch.Tensor,
+                          temperature: float = 0.07, topk: int = 1, context: bool = True
+                          ) -> torch.Tensor:
+    """CrosSCLR's knowledge mining: InfoNCE with extra positives mined from a guide view.
+
+    ``l_pos`` (N, 1) and ``l_neg`` (N, K) are one view's similarities to its key and to the
+    queue; ``guide`` (N, K) is the guiding view's similarity to the same queue entries (its own
+    ``l_neg`` for single-view mining). The top-``topk`` entries of ``guide`` become positives.
+    With ``context`` the logits gain the block ``l_neg ⊙ guide`` (embedding context), where the
+    same entries are positives too. Loss = mean over samples of −Σ mask·log_softmax(logits/τ) /
+    Σ mask. ``topk=0`` without context is InfoNCE.
+    """
+    l_pos, l_neg, guide = l_pos.float(), l_neg.float(), guide.float()
+    mined = torch.zeros_like(l_neg)
+    if topk > 0:
+        mined.scatter_(1, guide.topk(topk, dim=1).indices, 1.0)
+    blocks, masks = [l_pos, l_neg], [torch.ones_like(l_pos), mined]
+    if context:
+        blocks.append(l_neg * guide)
+        masks.append(mined)
+    log_p = F.log_softmax(torch.cat(blocks, dim=1) / temperature, dim=1)
+    mask = torch.cat(masks, dim=1)
+    return (-(mask * log_p).sum(dim=1) / mask.sum(dim=1)).mean()
 
 
 def sequence_mse(prediction: torch.Tensor, target: torch.Tensor, lengths: torch.Tensor

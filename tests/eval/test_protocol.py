@@ -8,11 +8,8 @@ import torch
 from conftest import tiny_config
 from skelssl.config import load_config
 from skelssl.engine.trainer import pretrain
-from skelssl.eval import linear
 from skelssl.eval.features import EncoderChangedError
 from skelssl.eval.protocol import knn_eval, linear_probe, load_run, write_result
-
-FAST = linear.LinearPreset(lr=0.5, batch_size=8, epochs=3, milestones=(2,), gamma=0.1)
 
 
 @pytest.fixture(scope="module")
@@ -20,12 +17,6 @@ def run_dir(tmp_path_factory, prepared_synthetic):
     path = tmp_path_factory.mktemp("runs") / "tiny"
     pretrain(load_config(tiny_config(prepared_synthetic)), path, progress=False)
     return path
-
-
-@pytest.fixture
-def fast_preset(monkeypatch):
-    monkeypatch.setitem(linear.LINEAR_PRESETS, "fast", FAST)
-    return "fast"
 
 
 def test_trained_weights_are_loaded_and_random_ones_are_not(run_dir):

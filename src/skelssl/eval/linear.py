@@ -59,7 +59,7 @@ def train_linear(train_features: FeatureFn, train_labels: torch.Tensor,
 
     ``*_features(positions)`` returns the features of those sample positions (on ``device``).
     Returns final-epoch accuracy, the per-epoch curve, the best test epoch (for reference
-    only) and the final predictions.
+    only), the final predictions and the final test logits (a tensor, for ensembles).
     """
     generator = torch.Generator().manual_seed(seed)
     classifier = nn.Linear(feature_dim, num_classes).to(device)
@@ -87,17 +87,19 @@ def train_linear(train_features: FeatureFn, train_labels: torch.Tensor,
             optimizer.step()
             total += loss.item() * len(positions)
         losses.append(total / len(train_labels))
-        predictions = predict(classifier, test_features, test_positions, preset.batch_size * 4)
-        curve.append(top1(predictions, test_labels))
+        logits = predict_logits(classifier, test_features, test_positions,
+                                preset.batch_size * 4)
+        curve.append(top1(logits.argmax(dim=1), test_labels))
     best = max(range(len(curve)), key=curve.__getitem__)
     return {"top1": curve[-1], "epoch": "final", "curve": curve, "train_loss": losses,
             "best_test_epoch": {"epoch": best + 1, "top1": curve[best]},
-            "predictions": predictions.cpu().tolist(), "settings": asdict(preset),
-            "probe_time_s": time.perf_counter() - started}
+            "predictions": logits.argmax(dim=1).cpu().tolist(), "logits": logits.cpu(),
+            "settings": asdict(preset), "probe_time_s": time.perf_counter() - started}
 
 
 @torch.no_grad()
-def predict(classifier: nn.Module, features: FeatureFn, positions: torch.Tensor,
-            chunk: int) -> torch.Tensor:
+def predict_logits(classifier: nn.Module, features: FeatureFn, positions: torch.Tensor,
+                   chunk: int) -> torch.Tensor:
+    """Class scores (N, classes) of the samples at ``positions``, in chunks."""
     classifier.eval()
-    return torch.cat([classifier(features(part)).argmax(dim=1) for part in positions.split(chunk)])
+    return torch.cat([classifier(features(part)).float() for part in positions.split(chunk)])

@@ -114,7 +114,8 @@ def cached_features(run: LoadedRun, stream: str, split: str) -> torch.Tensor:
     return features
 
 
-def _labels(run: LoadedRun, split: str) -> torch.Tensor:
+def split_labels(run: LoadedRun, split: str) -> torch.Tensor:
+    """Labels of a split, in the order of its features."""
     return torch.from_numpy(run.data.labels[run.split(split)].astype(np.int64))
 
 
@@ -151,8 +152,8 @@ def linear_probe(run: LoadedRun, stream: str, preset_name: str, seed: int = 0,
     features = _cached_features if cache else _live_features
     train_fn = features(run, stream, c.train_split)
     test_fn = features(run, stream, c.test_split)
-    result = train_linear(train_fn, _labels(run, c.train_split), test_fn,
-                          _labels(run, c.test_split), encoder.feature_dim,
+    result = train_linear(train_fn, split_labels(run, c.train_split), test_fn,
+                          split_labels(run, c.test_split), encoder.feature_dim,
                           run.data.num_classes, preset, seed, run.device,
                           desc=f"linear {stream}" if progress else None)
     assert_unchanged(before, encoder, f"encoder {stream!r}")
@@ -167,11 +168,11 @@ def knn_eval(run: LoadedRun, stream: str, k: int, temperature: float) -> dict:
     started = time.perf_counter()
     train = cached_features(run, stream, c.train_split)
     test = cached_features(run, stream, c.test_split)
-    predictions = knn_predict(train, _labels(run, c.train_split), test, k,
+    predictions = knn_predict(train, split_labels(run, c.train_split), test, k,
                               run.data.num_classes, temperature)
     return {**_header(run, stream, "knn"), "k": k,
             "temperature": temperature if k > 1 else None,
-            "top1": top1(predictions, _labels(run, c.test_split)), "epoch": "final",
+            "top1": top1(predictions, split_labels(run, c.test_split)), "epoch": "final",
             "predictions": predictions.tolist(), "wall_time_s": time.perf_counter() - started}
 
 
@@ -190,5 +191,6 @@ def write_result(run: LoadedRun, result: dict) -> Path:
     path = run.run_dir / "results" / (
         f"{result['protocol']}-{detail}-{result['weights']}-{result['stream']}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=1))
+    serialisable = {k: v for k, v in result.items() if not isinstance(v, torch.Tensor)}
+    path.write_text(json.dumps(serialisable, indent=1))
     return path

@@ -10,11 +10,12 @@ from typing import Any
 
 from torch import nn
 
+from skelssl.methods.crossclr import CrosSCLR
 from skelssl.methods.crrl import CRRL
 from skelssl.methods.skeletonclr import SkeletonCLR
 from skelssl.skeleton import Layout
 
-METHODS: dict[str, Any] = {"skeletonclr": SkeletonCLR, "crrl": CRRL}
+METHODS: dict[str, Any] = {"skeletonclr": SkeletonCLR, "crossclr": CrosSCLR, "crrl": CRRL}
 
 
 def build_method(config: Any, layout: Layout) -> nn.Module:
@@ -27,4 +28,4 @@ def build_method(config: Any, layout: Layout) -> nn.Module:
     return METHODS[config.method.name].from_config(config.method, layout, make_encoder)
 
 
-__all__ = ["CRRL", "METHODS", "SkeletonCLR", "build_method"]
+__all__ = ["CRRL", "METHODS", "CrosSCLR", "SkeletonCLR", "build_method"]

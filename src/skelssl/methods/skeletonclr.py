@@ -41,6 +41,12 @@ class SkeletonCLRConfig:
     padding_ratio: int = 6
 
 
+def shear_and_crop(x: torch.Tensor, beta: float, padding_ratio: int,
+                   generator: torch.Generator | None) -> torch.Tensor:
+    """SkeletonCLR's augmentation of joints: random shear, then a mirrored temporal crop."""
+    return temporal_crop(shear(x, beta, generator), padding_ratio, generator)
+
+
 class SkeletonCLR(nn.Module):
     """Single-stream MoCo with a momentum key encoder and a queue of negatives."""
 
@@ -73,7 +79,7 @@ class SkeletonCLR(nn.Module):
 
     def augment(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         """Shear + temporal crop, then the configured stream."""
-        view = temporal_crop(shear(x, self.shear_beta, generator), self.padding_ratio, generator)
+        view = shear_and_crop(x, self.shear_beta, self.padding_ratio, generator)
         return stream(view, self.stream_name, self.layout)
 
     def embed_query(self, view: torch.Tensor) -> torch.Tensor:

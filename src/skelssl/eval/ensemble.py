@@ -1,0 +1,69 @@
+"""Multi-stream ensembles: a weighted sum of per-stream linear-probe logits (METHODS §7).
+
+The streams may come from one multi-stream run (CrosSCLR) or from several single-stream runs
+(independently trained SkeletonCLRs); every stream is probed with the same preset and seed on
+the same test split, then each subset of two or more streams is fused.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import torch
+
+from skelssl.eval.knn import top1
+from skelssl.eval.protocol import LoadedRun, linear_probe, split_labels
+
+DEFAULT_WEIGHTS = {"joint": 0.6, "motion": 0.4, "bone": 0.6}
+
+
+def fuse_logits(logits: dict[str, torch.Tensor], weights: dict[str, float]) -> torch.Tensor:
+    """Σ_s weights[s] · logits[s] over the given streams."""
+    missing = [s for s in logits if s not in weights]
+    if missing:
+        raise ValueError(f"no ensemble weight for stream {missing[0]!r}; give one with "
+                         f"--weight {missing[0]}=W")
+    return sum(weights[s] * scores for s, scores in logits.items())
+
+
+def stream_members(runs: list[LoadedRun]) -> dict[str, LoadedRun]:
+    """Stream name → the run holding it; refuses repeated streams and differing test sets."""
+    members: dict[str, LoadedRun] = {}
+    for run in runs:
+        for stream in run.encoders:
+            if stream in members:
+                raise ValueError(f"stream {stream!r} is in both {members[stream].run_dir} and "
+                                 f"{run.run_dir}; an ensemble takes each stream once")
+            members[stream] = run
+    first = runs[0]
+    reference = split_labels(first, first.config.data.test_split)
+    for run in runs[1:]:
+        labels = split_labels(run, run.config.data.test_split)
+        if labels.shape != reference.shape or not torch.equal(labels, reference):
+            raise ValueError(f"{run.run_dir} is tested on other samples than "
+                             f"{first.run_dir}: an ensemble needs one test set")
+    return members
+
+
+def ensemble_eval(runs: list[LoadedRun], preset: str, weights: dict[str, float] | None = None,
+                  seed: int = 0, cache: bool = True, progress: bool = True) -> dict:
+    """Linear probe per stream, then the fused top-1 of every subset of ≥ 2 streams."""
+    weights = {**DEFAULT_WEIGHTS, **(weights or {})}
+    members = stream_members(runs)
+    started = time.perf_counter()
+    logits, single = {}, {}
+    for stream, run in members.items():
+        result = linear_probe(run, stream, preset, seed, cache, progress)
+        logits[stream], single[stream] = result["logits"], result["top1"]
+    labels = split_labels(runs[0], runs[0].config.data.test_split)
+    fused = {}
+    for size in range(2, len(logits) + 1):
+        for subset in itertools.combinations(logits, size):
+            scores = fuse_logits({s: logits[s] for s in subset}, weights)
+            fused["+".join(subset)] = top1(scores.argmax(dim=1), labels)
+    used = {s: weights[s] for s in logits}
+    return {"protocol": "ensemble", "preset": preset, "seed": seed, "weights": used,
+            "runs": {s: str(run.run_dir) for s, run in members.items()},
+            "streams": single, "ensembles": fused, "epoch": "final",
+            "wall_time_s": time.perf_counter() - started}
