@@ -5,8 +5,10 @@ import pytest
 from conftest import tiny_config
 from skelssl.config import ConfigError, dump_config, load_config, read_yaml
 from skelssl.engine.pipeline import is_pipeline, stage_configs
+from skelssl.methods import build_method
 from skelssl.methods.skeletonclr import SkeletonCLRConfig
 from skelssl.models.stgcn import STGCNConfig
+from skelssl.skeleton import load_layout
 
 CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").rglob("*.yaml"))
 
@@ -69,5 +71,8 @@ def test_every_shipped_config_is_valid(path):
     values = read_yaml(path)
     configs = ([config for _, config in stage_configs(values, Path("runs/x"))]
                if is_pipeline(values) else [load_config(path)])
+    layout = load_layout("ucla20" if "nw-ucla" in path.name else "ntu25")
     for config in configs:
         assert not Path(config.data.path).is_absolute()
+        method = build_method(config, layout)  # method-level checks (streams, mining, ...)
+        assert method.encoders()
