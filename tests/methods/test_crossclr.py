@@ -102,6 +102,8 @@ def test_bad_stream_sets_are_refused():
         tiny_crossclr(streams=("joint",))
     with pytest.raises(ConfigError, match="method.streams"):
         tiny_crossclr(streams=("joint", "jiont"))
+    with pytest.raises(ConfigError, match="method.topk = 17"):
+        tiny_crossclr(topk=17)  # the queue holds 16
     assert list(tiny_crossclr(streams=("joint",), mining="single").encoders()) == ["joint"]
 
 

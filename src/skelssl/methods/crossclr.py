@@ -67,6 +67,8 @@ class CrosSCLR(nn.Module):
         sizes = {branch.queue.keys.shape[0] for branch in branches.values()}
         if len(sizes) != 1:
             raise ConfigError("every stream's queue must have the same size")
+        if not 0 <= topk <= min(sizes):
+            raise ConfigError(f"method.topk = {topk}: expected 0..{min(sizes)} (the queue size)")
         self.branches = nn.ModuleDict(branches)
         first = next(iter(branches.values()))
         self.layout = first.layout
