@@ -268,12 +268,15 @@ def eval_ensemble(
     import json
 
     from skelssl.eval.ensemble import ensemble_eval
-    from skelssl.eval.protocol import load_run
+    from skelssl.eval.protocol import load_run, write_result
 
     weights = dict(_stream_weight(item) for item in weight)
     runs = [load_run(run_dir, "trained", data) for run_dir in run_dirs]
     preset = preset or runs[0].config.eval.linear_preset
     result = ensemble_eval(runs, preset, weights, seed)
+    owners = {stream: run for run in runs for stream in run.encoders}
+    for stream, probe in result.pop("probes").items():
+        write_result(owners[stream], probe)
     path = out or runs[0].run_dir / "results" / (
         f"ensemble-{preset}-{'+'.join(result['streams'])}.json")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -178,7 +178,11 @@ def test_ensemble_command_fuses_independent_single_stream_runs(tmp_path, prepare
     assert "ensemble 0.6·joint + 0.5·bone: top-1" in result.output
     stored = json.loads(out.read_text())
     assert stored["weights"] == {"joint": 0.6, "bone": 0.5}
-    assert set(stored["ensembles"]) == {"joint+bone"}
+    assert set(stored["ensembles"]) == {"joint+bone"} and "probes" not in stored
+    for stream in ("joint", "bone"):  # each stream's own probe is written to its run
+        probe = json.loads((tmp_path / stream / "results" /
+                            f"linear-fast-trained-{stream}.json").read_text())
+        assert probe["top1"] == stored["streams"][stream]
     bad = CliRunner().invoke(app, ["eval", "ensemble", str(tmp_path / "joint"),
                                    "--weight", "bone"])
     assert bad.exit_code != 0 and "expected STREAM=NUMBER" in bad.output

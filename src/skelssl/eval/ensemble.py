@@ -48,14 +48,18 @@ def stream_members(runs: list[LoadedRun]) -> dict[str, LoadedRun]:
 
 def ensemble_eval(runs: list[LoadedRun], preset: str, weights: dict[str, float] | None = None,
                   seed: int = 0, cache: bool = True, progress: bool = True) -> dict:
-    """Linear probe per stream, then the fused top-1 of every subset of ≥ 2 streams."""
+    """Linear probe per stream, then the fused top-1 of every subset of ≥ 2 streams.
+
+    ``probes`` in the result holds each stream's own linear result (as ``linear_probe`` gives
+    it, without logits), to be written to its run with ``write_result``.
+    """
     weights = {**DEFAULT_WEIGHTS, **(weights or {})}
     members = stream_members(runs)
     started = time.perf_counter()
-    logits, single = {}, {}
+    logits, probes = {}, {}
     for stream, run in members.items():
-        result = linear_probe(run, stream, preset, seed, cache, progress)
-        logits[stream], single[stream] = result["logits"], result["top1"]
+        probes[stream] = linear_probe(run, stream, preset, seed, cache, progress)
+        logits[stream] = probes[stream].pop("logits")
     labels = split_labels(runs[0], runs[0].config.data.test_split)
     fused = {}
     for size in range(2, len(logits) + 1):
@@ -65,5 +69,5 @@ def ensemble_eval(runs: list[LoadedRun], preset: str, weights: dict[str, float] 
     used = {s: weights[s] for s in logits}
     return {"protocol": "ensemble", "preset": preset, "seed": seed, "weights": used,
             "runs": {s: str(run.run_dir) for s, run in members.items()},
-            "streams": single, "ensembles": fused, "epoch": "final",
-            "wall_time_s": time.perf_counter() - started}
+            "streams": {s: probe["top1"] for s, probe in probes.items()}, "ensembles": fused,
+            "epoch": "final", "probes": probes, "wall_time_s": time.perf_counter() - started}
