@@ -96,6 +96,16 @@ def test_both_directions_and_the_weighted_distillation_make_the_loss():
     torch.testing.assert_close(out["loss"], expected)
 
 
+def test_teacher_dropout_keeps_the_teacher_in_training_mode_but_frozen():
+    method = make_method(contrast=False, reconstruct="both", teacher="unused",
+                         teacher_dropout=True)
+    method.train()
+    assert method.teacher.training and not any(p.requires_grad
+                                                for p in method.teacher.parameters())
+    method.eval()
+    assert not method.teacher.training
+
+
 def test_the_teacher_stays_frozen_and_in_eval_mode():
     method = make_method(contrast=False, reconstruct="both", teacher="unused")
     method.train()

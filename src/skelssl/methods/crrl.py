@@ -65,6 +65,7 @@ class CRRLConfig:
     decoder_layers: int = 2
     decoder_dropout: float = 0.2
     teacher: str | None = None  # run directory whose encoder is distilled (INF)
+    teacher_dropout: bool = False  # true: the teacher keeps its dropout on (released code)
     distill_weight: float = 0.1  # λ_d
     init: str | None = None  # run directory whose encoder initialises this one
 
@@ -115,10 +116,11 @@ class CRRL(nn.Module):
             load_run_encoder(self.config.teacher, self.teacher)
 
     def train(self, mode: bool = True) -> CRRL:
-        """As ``nn.Module.train``, but a teacher always stays in eval mode (no dropout)."""
+        """As ``nn.Module.train``, but a teacher stays in eval mode (no dropout) unless
+        ``teacher_dropout`` asks for the released code's behaviour."""
         super().train(mode)
         if self.config.teacher is not None:
-            self.teacher.eval()
+            self.teacher.train(mode and self.config.teacher_dropout)
         return self
 
     def positive(self, x: torch.Tensor, lengths: torch.Tensor,
