@@ -267,14 +267,14 @@ def eval_ensemble(
     or more streams. Example: skelssl eval ensemble runs/crossclr-seed0"""
     import json
 
-    from skelssl.eval.ensemble import ensemble_eval
+    from skelssl.eval.ensemble import ensemble_eval, stream_members
     from skelssl.eval.protocol import load_run, write_result
 
     weights = dict(_stream_weight(item) for item in weight)
     runs = [load_run(run_dir, "trained", data) for run_dir in run_dirs]
     preset = preset or runs[0].config.eval.linear_preset
     result = ensemble_eval(runs, preset, weights, seed)
-    owners = {stream: run for run in runs for stream in run.encoders}
+    owners = stream_members(runs)
     for stream, probe in result.pop("probes").items():
         write_result(owners[stream], probe)
     path = out or runs[0].run_dir / "results" / (
