@@ -42,6 +42,9 @@ def test_wrong_types_and_values_are_rejected_with_the_key():
         load_config(tiny_config("data/x", data={"view_axes": "knees"}))
     with pytest.raises(ConfigError, match=r"data\.frame_cap = 'random'; expected one of"):
         load_config(tiny_config("data/x", data={"frame_cap": "random"}))
+    with pytest.raises(ConfigError, match=r"eval\.linear_preset: unknown linear preset 'crl'"):
+        load_config(tiny_config("data/x", eval={"linear_preset": "crl"}))
+    assert load_config(tiny_config("data/x", eval={"linear_preset": "crrl-std"}))
     with pytest.raises(ConfigError, match="missing the 'encoder' section"):
         load_config({"method": {"name": "skeletonclr"}})
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from skelssl.eval.linear import get_preset
 from skelssl.transforms.normalize import VIEW_AXES
 from skelssl.transforms.temporal import FRAME_CAPS
 
@@ -68,7 +69,7 @@ class TrainConfig:
 class EvalConfig:
     """Evaluation defaults for ``skelssl eval`` on this run."""
 
-    linear_preset: str = "crossclr"  # crossclr | crrl (METHODS §7)
+    linear_preset: str = "crossclr"  # crossclr | crrl (METHODS §7), + "-std": standardised
     knn_k: list[int] = field(default_factory=lambda: [1, 20])
     knn_temperature: float = 0.1
     batch_size: int = 256
@@ -242,6 +243,10 @@ def check_config(config: RunConfig, where: str = "config") -> None:
     for key in ("frames", "max_frames"):
         if getattr(config.data, key) < 0:
             raise ConfigError(f"{where}: data.{key} = {getattr(config.data, key)}; expected ≥ 0")
+    try:
+        get_preset(config.eval.linear_preset)
+    except ValueError as error:
+        raise ConfigError(f"{where}: eval.linear_preset: {error}") from None
     if config.train.epochs < 0:
         raise ConfigError(f"{where}: train.epochs = {config.train.epochs}; expected ≥ 0 "
                           "(0 saves the encoder at its initialisation)")

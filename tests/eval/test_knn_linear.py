@@ -1,8 +1,10 @@
+from dataclasses import replace
+
 import pytest
 import torch
 
 from skelssl.eval.knn import knn_predict, top1
-from skelssl.eval.linear import LINEAR_PRESETS, LinearPreset, train_linear
+from skelssl.eval.linear import LINEAR_PRESETS, LinearPreset, get_preset, train_linear
 
 
 def test_nearest_neighbour_and_weighted_vote_by_hand():
@@ -46,3 +48,44 @@ def test_linear_probe_separates_separable_features():
     again = train_linear(lambda p: features[p], labels, lambda p: features[p], labels, 8, 4,
                          preset)
     assert again["curve"] == result["curve"]  # seeded
+
+
+def test_std_presets_are_the_papers_presets_on_standardised_features():
+    assert get_preset("crrl-std") == replace(LINEAR_PRESETS["crrl"], standardize=True)
+    assert not get_preset("crossclr").standardize
+    with pytest.raises(ValueError, match="unknown linear preset 'crrl-sd'.*'-std'"):
+        get_preset("crrl-sd")
+
+
+def test_standardised_probe_equals_the_probe_on_features_standardised_by_hand():
+    generator = torch.Generator().manual_seed(1)
+    train = torch.randn(40, 5, generator=generator) * torch.tensor([1.0, 5, 0.1, 2, 3]) + 7
+    test = torch.randn(20, 5, generator=generator) * 4 - 3  # other statistics: must not be used
+    labels, test_labels = torch.arange(40) % 3, torch.arange(20) % 3
+    mean = train.double().mean(0)
+    scale = (train.double().var(0, unbiased=False) + 1e-5).rsqrt()
+    by_hand = [((x.double() - mean) * scale).float() for x in (train, test)]
+    preset = LinearPreset(lr=0.1, batch_size=8, epochs=4, milestones=(3,), gamma=0.1)
+    reference = train_linear(lambda p: by_hand[0][p], labels, lambda p: by_hand[1][p],
+                             test_labels, 5, 3, preset)
+    result = train_linear(lambda p: train[p], labels, lambda p: test[p], test_labels, 5, 3,
+                          replace(preset, standardize=True))
+    torch.testing.assert_close(result["logits"], reference["logits"])
+    assert result["train_loss"] == pytest.approx(reference["train_loss"], rel=1e-5)
+    assert result["settings"]["standardize"] is True
+
+
+def test_standardising_makes_sgd_converge_on_features_with_a_large_common_offset():
+    # Two classes told apart by a small signal riding on a large shared offset (as ReLU-pooled
+    # encoder features): the CrosSCLR schedule on raw features cannot fit them in its steps.
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.arange(64) % 2
+    signal = (labels.float() * 2 - 1).unsqueeze(1) * torch.tensor([0.05, -0.05, 0.0, 0.0])
+    features = 20.0 + signal + 0.01 * torch.randn(64, 4, generator=generator)
+    preset = LINEAR_PRESETS["crossclr"]
+    raw = train_linear(lambda p: features[p], labels, lambda p: features[p], labels, 4, 2,
+                       preset)
+    standardised = train_linear(lambda p: features[p], labels, lambda p: features[p], labels,
+                                4, 2, replace(preset, standardize=True))
+    assert standardised["top1"] == 100.0 and standardised["train_loss"][-1] < 0.05
+    assert raw["top1"] < 90.0 and raw["train_loss"][-1] > 10 * standardised["train_loss"][-1]
