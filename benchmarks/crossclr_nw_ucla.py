@@ -20,11 +20,12 @@ import argparse
 import json
 import shutil
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from results import cell, pretrain_commits, pretrain_seconds, provenance, summary, write_results
 
-from skelssl.config import load_config
+from skelssl.config import RunConfig, load_config
 from skelssl.engine.checkpoint import finished_epochs
 from skelssl.engine.trainer import pretrain
 from skelssl.eval.ensemble import DEFAULT_WEIGHTS, ensemble_eval
@@ -52,9 +53,9 @@ def schedule(epochs: int | None) -> list[str]:
             f"train.milestones=[{round(epochs * 5 / 6)}]"]
 
 
-def train(runs: Path, seed: int, overrides: list[str]) -> None:
+def train(config_path: Path, runs: Path, seed: int, overrides: list[str]) -> None:
     """Shared first half, then the two continuations (each resumes exactly where it stopped)."""
-    config = load_config(CONFIG, [f"seed={seed}", *overrides])
+    config = load_config(config_path, [f"seed={seed}", *overrides])
     switch = config.method.mining_epoch
     cross, independent = (runs / f"{family}-seed{seed}" for family in FAMILIES)
     if not independent.exists():
@@ -65,8 +66,16 @@ def train(runs: Path, seed: int, overrides: list[str]) -> None:
                                f"{independent} from it; delete one of them")
         shutil.copytree(cross, independent, ignore=shutil.ignore_patterns("features", "results"))
     for family, mining in FAMILIES.items():
-        pretrain(load_config(CONFIG, [f"seed={seed}", *overrides, f"method.mining={mining}"]),
+        pretrain(load_config(config_path, [f"seed={seed}", *overrides,
+                                           f"method.mining={mining}"]),
                  runs / f"{family}-seed{seed}", resume=True)
+
+
+def encoder_text(config: RunConfig) -> str:
+    """The encoder's name and settings, as written in the config."""
+    settings = asdict(config.encoder)
+    name = settings.pop("name")
+    return f"{name} ({', '.join(f'{key} {value}' for key, value in settings.items())})"
 
 
 def evaluate(run_dir: Path) -> dict[str, float]:
@@ -94,6 +103,8 @@ def evaluate(run_dir: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--config", type=Path, default=CONFIG,
+                        help="a crossclr config (e.g. configs/crossclr/nw-ucla-lstm.yaml)")
     parser.add_argument("--epochs", type=int, default=None,
                         help="a shorter schedule (mining from the half, lr ×0.1 after 5/6)")
     parser.add_argument("--no-train", action="store_true", help="evaluate existing runs only")
@@ -105,13 +116,13 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     overrides = schedule(args.epochs)
-    config = load_config(CONFIG, overrides)
+    config = load_config(args.config, overrides)
     scores: dict[str, dict[str, list[float]]] = {family: {} for family in FAMILIES}
     done: dict[str, list[int]] = {family: [] for family in FAMILIES}
     commits, pretraining = set(), 0.0
     for seed in args.seeds:
         if not args.no_train:
-            train(args.runs, seed, overrides)
+            train(args.config, args.runs, seed, overrides)
         for family in FAMILIES:
             run_dir = args.runs / f"{family}-seed{seed}"
             if finished_epochs(run_dir) != config.train.epochs:
@@ -123,11 +134,13 @@ def main() -> None:
                 scores[family].setdefault(key, []).append(value)
     wall = round(time.perf_counter() - started + pretraining, 1)
     common = {**provenance(), "method": "crossclr", "dataset": "nw-ucla", "split": "view3",
-              "metric": "top1", "epoch": "final", "config": str(CONFIG),
+              "metric": "top1", "epoch": "final", "config": str(args.config),
               "schedule": f"{config.train.epochs} epochs, mining from epoch "
                           f"{config.method.mining_epoch}, lr ×0.1 after epoch "
                           f"{config.train.milestones[0]}", "wall_time_s": wall}
     rows, lines = [], []
+    stgcn = config.encoder.name == "stgcn"
+    paper = PAPER_NTU60 if stgcn else {}  # those numbers are ST-GCN encoders
     for family, mining in FAMILIES.items():
         if not done[family]:
             lines.append(f"| {family} | not run yet | | | | | |")
@@ -153,23 +166,23 @@ def main() -> None:
                     rows.append(knn[k])
             lines.append(f"| {variant} | " + " | ".join(cell(linear[p]) for p in PRESETS) +
                          f" | {cell(knn[1]) if knn else '–'} | {cell(knn[20]) if knn else '–'} | "
-                         f"{PAPER_NTU60.get(variant, '–')} |")
+                         f"{paper.get(variant, '–')} |")
     markdown = [
-        "# CrosSCLR on NW-UCLA: single streams and ensembles (the paper's Table 1 analogue)",
+        f"# CrosSCLR on NW-UCLA, {config.encoder.name} encoders: single streams and ensembles "
+        f"(the paper's Table {1 if stgcn else 5} analogue)",
         "",
         f"Command: `{common['command']}` · commit `{common['commit']}` (pretraining: "
         f"{', '.join(sorted(commits)) or '–'}) · machine: {common['machine']} · wall time "
         f"{wall} s (pretraining included) · seeds: CrosSCLR {done['CrosSCLR']}, SkeletonCLR "
         f"{done['SkeletonCLR']}. {args.note}".rstrip(),
         "",
-        f"Config `{CONFIG}`: ST-GCN (width 1/4, 256-d) per stream, queue 256, τ 0.07, m 0.99, "
+        f"Config `{args.config}`: {encoder_text(config)} per stream, queue 256, τ 0.07, m 0.99, "
         "shear 0.5, crop padding ratio 6, batch 64, SGD lr 0.1; schedule: "
         f"{common['schedule']} (mining from the half: the paper's 150 of 300); top-1 mining "
-        "with embedding "
-        "context. Data: views 1+2 train (1020), view 3 test (464), the shoulder-centre joint "
-        "subtracted per frame, shoulders aligned with x, valid frames resized to 50. "
-        "SkeletonCLR = the same run continued from the mining epoch without mining (three "
-        "independent SkeletonCLRs: up to that epoch the two runs are one).",
+        "with embedding context. Data: views 1+2 train (1020), view 3 test (464), the "
+        "shoulder-centre joint subtracted per frame, shoulders aligned with x, valid frames "
+        "resized to 50. SkeletonCLR = the same run continued from the mining epoch without "
+        "mining (three independent SkeletonCLRs: up to that epoch the two runs are one).",
         "",
         "Linear, on cached features of the frozen encoder, final epoch: the CrosSCLR protocol "
         "(SGD lr 3.0, batch 128, 100 epochs, ×0.1 at 80) and the CRRL protocol (Nesterov SGD "
