@@ -96,7 +96,10 @@ def test_demo_runs_end_to_end(tmp_path):
 
     table = run_demo(tmp_path / "demo", epochs=1, progress=False)
     assert "random weights" in table and "SkeletonCLR (1 epochs)" in table
-    assert len(list((tmp_path / "demo" / "skeletonclr" / "results").glob("*.json"))) == 6
+    results = tmp_path / "demo" / "skeletonclr" / "results"
+    assert len(list(results.glob("*.json"))) == 6
+    assert "linear: crrl-std protocol" in table  # the probe is named under the table
+    assert (results / "linear-crrl-std-trained-motion.json").is_file()
 
 
 def test_a_two_stage_config_runs_resumes_and_evaluates_from_the_command_line(
