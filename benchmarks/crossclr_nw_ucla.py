@@ -17,12 +17,14 @@ Writes docs/results/crossclr-nw-ucla.{json,md}. From the repository root, after
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
 
+import torch
 from results import cell, pretrain_commits, pretrain_seconds, provenance, summary, write_results
 
 from skelssl.config import RunConfig, load_config
@@ -38,6 +40,10 @@ ENSEMBLES = {"2s": "joint+motion", "3s": "joint+motion+bone"}
 # The paper's linear protocol, and CRRL's (small lr), which converges on NW-UCLA's features,
 # raw and standardised (docs/training.md).
 PRESETS = ("crossclr", "crrl", "crrl-std")
+# How often two streams' probes predict the same class: what an ensemble can gain shrinks as
+# the streams agree.
+AGREEMENT_PRESET = "crrl-std"
+PAIRS = list(itertools.combinations(STREAMS, 2))
 # The paper's NTU-60 linear numbers (xsub / xview), for reference only.
 PAPER_NTU60 = {"SkeletonCLR-joint": "68.3 / 76.4", "CrosSCLR-joint": "72.9 / 79.9",
                "CrosSCLR-motion": "72.7 / 77.6", "CrosSCLR-bone": "75.2 / 78.8",
@@ -95,9 +101,15 @@ def evaluate(run_dir: Path) -> dict[str, float]:
     scores = {}
     for preset in PRESETS:
         ensemble = ensemble_eval([run], preset)
-        for stream, probe in ensemble.pop("probes").items():
+        probes = ensemble.pop("probes")
+        for stream, probe in probes.items():
             write_result(run, probe)
             scores[f"{stream}/{preset}/train_loss"] = probe["train_loss"][-1]
+        if preset == AGREEMENT_PRESET:
+            for a, b in PAIRS:
+                same = torch.tensor(probes[a]["predictions"]) == torch.tensor(
+                    probes[b]["predictions"])
+                scores[f"{a}+{b}/agreement"] = 100 * same.float().mean().item()
         (run.run_dir / "results" / f"ensemble-{preset}.json").write_text(
             json.dumps(ensemble, indent=1))
         for stream, top1 in ensemble["streams"].items():
@@ -153,11 +165,17 @@ def main() -> None:
     rows, lines = [], []
     stgcn = config.encoder.name == "stgcn"
     paper = PAPER_NTU60 if stgcn else {}  # those numbers are ST-GCN encoders
+    agreement = []
     for family, mining in FAMILIES.items():
         if not done[family]:
             lines.append(f"| {family} | not run yet | | | | | |")
             continue
         base = {**common, "seeds": done[family], "mining": mining}
+        for a, b in PAIRS:
+            rows.append({**base, "variant": f"{family}-{a}+{b}", "protocol": "agreement",
+                         "preset": AGREEMENT_PRESET, "paper": None,
+                         **summary(scores[family][f"{a}+{b}/agreement"])})
+            agreement.append(f"| {family} | {a} / {b} | {cell(rows[-1])} |")
         for part in (*STREAMS, *ENSEMBLES):
             ensemble = part in ENSEMBLES
             variant = f"{part}-{family}" if ensemble else f"{family}-{part}"
@@ -211,6 +229,13 @@ def main() -> None:
         "standardised features | 1-NN | 20-NN | paper NTU-60 xsub / xview (linear) |",
         "|---|---|---|---|---|---|---|",
         *lines,
+        "",
+        f"Agreement between streams: % of test sequences on which two streams' {AGREEMENT_PRESET} "
+        "probes predict the same class (an ensemble gains less the more its streams agree).",
+        "",
+        "| variant | streams | agreement % |",
+        "|---|---|---|",
+        *agreement,
     ]
     write_results(args.out, args.name, rows, markdown)
     print("\n".join(markdown))
