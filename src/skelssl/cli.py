@@ -200,9 +200,9 @@ def eval_linear(
     run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),
     preset: str | None = typer.Option(
         None, help="crossclr (lr 3.0, batch 128, 100 epochs) or crrl (Nesterov lr 0.1, batch "
-                   "16, 85 epochs); add -std (crrl-std) to standardise the features with the "
-                   "training split's statistics first, which makes the schedule converge on "
-                   "small datasets; default: the run's eval.linear_preset."),
+                   "16, 85 epochs); add -std to standardise the features with the training "
+                   "split's statistics first (crrl-std fits on small datasets such as NW-UCLA, "
+                   "where the raw presets do not); default: the run's eval.linear_preset."),
     stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
     weights: str = typer.Option("trained", help=WEIGHTS_HELP),
     seed: int = typer.Option(0, help="Seed of the classifier's init and batch order."),
