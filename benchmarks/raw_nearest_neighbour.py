@@ -26,7 +26,7 @@ from results import provenance, write_results
 
 from skelssl.config import load_config
 from skelssl.data.dataset import PreparedDataset
-from skelssl.eval.knn import top1
+from skelssl.eval.metrics import top1
 from skelssl.transforms.preprocess import Preprocess
 
 FRAMES = 50

@@ -74,6 +74,15 @@ def test_pretrain_then_evaluate_from_the_command_line(tmp_path, prepared_synthet
     assert result.exit_code == 0, result.output
     assert "knn k=1 joint [random]" in result.output
     assert (run / "results" / "linear-crossclr-trained-joint.json").is_file()
+    assert "confusion matrix: knn-k1-random-joint.png" in result.output
+    assert (run / "results" / "knn-k1-random-joint.png").is_file()
+    result = runner.invoke(app, ["plot", "tsne", str(run), "--max-points", "20",
+                                 "--out", str(tmp_path / "map.png")])
+    assert result.exit_code == 0 and (tmp_path / "map.png").is_file(), result.output
+    linear = run / "results" / "linear-crossclr-trained-joint.json"
+    linear.with_suffix(".png").unlink()
+    result = runner.invoke(app, ["plot", "confusion", str(linear)])
+    assert result.exit_code == 0 and linear.with_suffix(".png").is_file(), result.output
     result = runner.invoke(app, ["eval", "knn", str(run), "--stream", "bone"])
     assert result.exit_code != 0 and "this run has ['joint']" in result.output
 
@@ -100,6 +109,8 @@ def test_demo_runs_end_to_end(tmp_path):
     assert len(list(results.glob("*.json"))) == 6
     assert "linear: crrl-std protocol" in table  # the probe is named under the table
     assert (results / "linear-crrl-std-trained-motion.json").is_file()
+    assert len(list(results.glob("*.png"))) == 8  # 6 confusion matrices, 2 t-SNE maps
+    assert (results / "tsne-random-motion-test.png").is_file()
 
 
 def test_a_two_stage_config_runs_resumes_and_evaluates_from_the_command_line(

@@ -12,7 +12,8 @@ from skelssl import __version__
 app = typer.Typer(
     help="skelssl: self-supervised representation learning on human skeleton sequences.\n\n"
          "Start with `skelssl demo`. Then: `skelssl prepare` raw data, `skelssl inspect` it, "
-         "`skelssl pretrain CONFIG`, `skelssl eval linear|knn RUN_DIR`.",
+         "`skelssl pretrain CONFIG`, `skelssl eval linear|knn RUN_DIR`, "
+         "`skelssl plot tsne RUN_DIR`.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -212,6 +213,7 @@ def eval_linear(
     data: str | None = typer.Option(None, help=DATA_HELP),
 ) -> None:
     """Linear probe on frozen features (encoder in eval mode, verified unchanged)."""
+    from skelssl.eval.plots import result_confusion
     from skelssl.eval.protocol import linear_probe, load_run, write_result
 
     if report not in ("final", "best"):
@@ -223,7 +225,8 @@ def eval_linear(
         best = result["best_test_epoch"]
         headline = (f"{result['top1']:.2f} (final epoch)" if report == "final" else
                     f"{best['top1']:.2f} (best test epoch {best['epoch']}: optimistic)")
-        typer.echo(f"linear {result['preset']} {name} [{weights}]: top-1 {headline}  → {path}")
+        typer.echo(f"linear {result['preset']} {name} [{weights}]: top-1 {headline}  → {path}"
+                   f" (confusion matrix: {result_confusion(path).name})")
 
 
 @eval_app.command("knn")
@@ -237,6 +240,7 @@ def eval_knn(
     data: str | None = typer.Option(None, help=DATA_HELP),
 ) -> None:
     """kNN on L2-normalised frozen features (exact cosine search)."""
+    from skelssl.eval.plots import result_confusion
     from skelssl.eval.protocol import knn_eval, load_run, write_result
 
     run = load_run(run_dir, weights, data)
@@ -246,7 +250,7 @@ def eval_knn(
                               temperature or run.config.eval.knn_temperature)
             path = write_result(run, result)
             typer.echo(f"knn k={neighbours} {name} [{weights}]: top-1 {result['top1']:.2f}"
-                       f"  → {path}")
+                       f"  → {path} (confusion matrix: {result_confusion(path).name})")
 
 
 @eval_app.command("ensemble")
@@ -306,6 +310,57 @@ def _streams(run, requested: list[str]) -> list[str]:
             raise typer.BadParameter(f"no encoder {name!r}; this run has {sorted(run.encoders)}",
                                      param_hint="--stream")
     return requested or list(run.encoders)
+
+
+plot_app = typer.Typer(help="Pictures of a run: t-SNE maps of its features, confusion "
+                            "matrices of its results.", no_args_is_help=True)
+app.add_typer(plot_app, name="plot")
+
+
+@plot_app.command("tsne")
+def plot_tsne(
+    run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),
+    stream: list[str] = typer.Option([], help="Encoder(s) to map (default: all)."),
+    split: str = typer.Option("test", help="train or test: whose samples to map."),
+    weights: str = typer.Option("trained", help=WEIGHTS_HELP),
+    max_points: int = typer.Option(2000, help="At most this many samples, balanced over "
+                                              "classes (t-SNE is quadratic in samples)."),
+    perplexity: float = typer.Option(30.0, help="t-SNE perplexity (effective neighbours)."),
+    seed: int = typer.Option(0, help="Seed of the sample choice and of t-SNE."),
+    out: Path | None = typer.Option(
+        None, help="PNG file (one stream only); default: results/tsne-<weights>-<stream>-"
+                   "<split>.png in the run."),
+    data: str | None = typer.Option(None, help=DATA_HELP),
+) -> None:
+    """t-SNE map of frozen features (L2-normalised, as kNN sees them), one colour per class.
+    Compare with --weights random to see what pretraining changed.
+    Example: skelssl plot tsne runs/skeletonclr/nw-ucla-seed0"""
+    from skelssl.eval.plots import run_tsne
+    from skelssl.eval.protocol import load_run
+
+    run = load_run(run_dir, weights, data)
+    streams = _streams(run, stream)
+    if out is not None and len(streams) > 1:
+        raise typer.BadParameter(f"one file for {len(streams)} streams; add --stream",
+                                 param_hint="--out")
+    for name in streams:
+        path = run_tsne(run, name, split, max_points, perplexity, seed, out)
+        typer.echo(f"t-SNE {name} [{weights}] → {path}")
+
+
+@plot_app.command("confusion")
+def plot_confusion(
+    results: list[Path] = typer.Argument(
+        ..., help="Results JSON of `skelssl eval linear` or `skelssl eval knn`."),
+    data: str | None = typer.Option(None, help=DATA_HELP),
+) -> None:
+    """Confusion matrix of a linear or kNN result, drawn next to it as a PNG (rows: true
+    class, colour: share of that class). `skelssl eval` draws it already; this redraws it.
+    Example: skelssl plot confusion runs/crrl/nw-ucla-seed0/results/*.json"""
+    from skelssl.eval.plots import result_confusion
+
+    for path in results:
+        typer.echo(f"{path} → {result_confusion(path, data)}")
 
 
 @app.command()

@@ -21,6 +21,7 @@ from skelssl.config import load_config
 from skelssl.data.prepare import PrepareOptions, prepare
 from skelssl.engine.run_dir import LAST_CHECKPOINT
 from skelssl.engine.trainer import pretrain
+from skelssl.eval.plots import result_confusion, run_tsne
 from skelssl.eval.protocol import knn_eval, linear_probe, load_run, write_result
 
 PER_CLASS = 100
@@ -56,7 +57,8 @@ def run_demo(out: Path, epochs: int | None = None, progress: bool = True) -> str
         results = [linear_probe(run, stream, config.eval.linear_preset, progress=progress)]
         results += [knn_eval(run, stream, k, 0.1) for k in config.eval.knn_k]
         for result in results:
-            write_result(run, result)
+            result_confusion(write_result(run, result))
+        run_tsne(run, stream, "test", seed=config.seed)
         label = ("random weights" if weights == "random"
                  else f"SkeletonCLR ({config.train.epochs} epochs)")
         rows.append((label, [r["top1"] for r in results]))
@@ -67,5 +69,8 @@ def run_demo(out: Path, epochs: int | None = None, progress: bool = True) -> str
     lines += [f"{label:<28}" + "".join(f"{v:>9.1f}" for v in values) for label, values in rows]
     lines += ["", f"linear: {config.eval.linear_preset} protocol (Nesterov SGD, 85 epochs, on "
               "features standardised with the training split's statistics); kNN: cosine.",
-              f"run directory: {run_dir} (results/, metrics.csv, curves.png)"]
+              f"run directory: {run_dir} (results/, metrics.csv, curves.png)",
+              f"pictures: {run_dir / 'results'}/tsne-{{random,trained}}-{stream}-test.png "
+              "(t-SNE maps of the test features), *.png beside each result (confusion "
+              "matrices)"]
     return "\n".join(lines)

@@ -3,8 +3,9 @@ from dataclasses import replace
 import pytest
 import torch
 
-from skelssl.eval.knn import knn_predict, top1
+from skelssl.eval.knn import knn_predict
 from skelssl.eval.linear import LINEAR_PRESETS, LinearPreset, get_preset, train_linear
+from skelssl.eval.metrics import top1
 
 
 def test_nearest_neighbour_and_weighted_vote_by_hand():

@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from skelssl.eval.knn import top1
+from skelssl.eval.metrics import top1
 from skelssl.eval.protocol import LoadedRun, linear_probe, split_labels
 
 DEFAULT_WEIGHTS = {"joint": 0.6, "motion": 0.4, "bone": 0.6}

@@ -29,7 +29,3 @@ def knn_predict(train: torch.Tensor, train_labels: torch.Tensor, test: torch.Ten
         predictions.append(votes.argmax(dim=1))
     return torch.cat(predictions)
 
-
-def top1(predictions: torch.Tensor, labels: torch.Tensor) -> float:
-    """Accuracy in percent."""
-    return 100.0 * (predictions == labels).float().mean().item()

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from skelssl.eval.knn import top1
+from skelssl.eval.metrics import top1
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,9 @@ from skelssl.eval.features import (
     fingerprint,
     freeze,
 )
-from skelssl.eval.knn import knn_predict, top1
+from skelssl.eval.knn import knn_predict
 from skelssl.eval.linear import get_preset, train_linear
+from skelssl.eval.metrics import confusion_matrix, per_class_top1, top1
 from skelssl.methods import build_method
 from skelssl.transforms.preprocess import Preprocess
 
@@ -159,6 +160,7 @@ def linear_probe(run: LoadedRun, stream: str, preset_name: str, seed: int = 0,
     assert_unchanged(before, encoder, f"encoder {stream!r}")
     return {**_header(run, stream, "linear"), "preset": preset_name,
             "features": "cached" if cache else "recomputed every epoch", **result,
+            "per_class_top1": _per_class(run, result["predictions"]),
             "seed": seed, "wall_time_s": time.perf_counter() - started}
 
 
@@ -173,7 +175,15 @@ def knn_eval(run: LoadedRun, stream: str, k: int, temperature: float) -> dict:
     return {**_header(run, stream, "knn"), "k": k,
             "temperature": temperature if k > 1 else None,
             "top1": top1(predictions, split_labels(run, c.test_split)), "epoch": "final",
-            "predictions": predictions.tolist(), "wall_time_s": time.perf_counter() - started}
+            "predictions": predictions.tolist(), "per_class_top1": _per_class(run, predictions),
+            "wall_time_s": time.perf_counter() - started}
+
+
+def _per_class(run: LoadedRun, predictions: list[int] | torch.Tensor) -> dict:
+    """Top-1 of each test class, by class name."""
+    matrix = confusion_matrix(split_labels(run, run.config.data.test_split),
+                              torch.as_tensor(predictions), run.data.num_classes)
+    return per_class_top1(matrix, run.data.class_names)
 
 
 def _header(run: LoadedRun, stream: str, protocol: str) -> dict:
