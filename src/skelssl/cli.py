@@ -269,8 +269,11 @@ def eval_ensemble(
                    "first run."),
     data: str | None = typer.Option(None, help=DATA_HELP),
 ) -> None:
-    """Weighted sum of per-stream linear-probe logits (final epoch), for every subset of two
-    or more streams. Example: skelssl eval ensemble runs/crossclr-seed0"""
+    """Weighted sum of per-stream linear-probe logits (final epoch).
+
+    Every subset of two or more streams is fused. Example: skelssl eval ensemble
+    runs/crossclr/nw-ucla-seed0
+    """
     import json
 
     from skelssl.eval.ensemble import ensemble_eval, stream_members
@@ -332,9 +335,11 @@ def plot_tsne(
                    "<split>.png in the run."),
     data: str | None = typer.Option(None, help=DATA_HELP),
 ) -> None:
-    """t-SNE map of frozen features (L2-normalised, as kNN sees them), one colour per class.
-    Compare with --weights random to see what pretraining changed.
-    Example: skelssl plot tsne runs/skeletonclr/nw-ucla-seed0"""
+    """t-SNE map of frozen features, one colour per class.
+
+    Features are L2-normalised, as kNN sees them. Compare with --weights random to see what
+    pretraining changed. Example: skelssl plot tsne runs/skeletonclr/nw-ucla-seed0
+    """
     from skelssl.eval.plots import run_tsne
     from skelssl.eval.protocol import load_run
 
@@ -354,9 +359,11 @@ def plot_confusion(
         ..., help="Results JSON of `skelssl eval linear` or `skelssl eval knn`."),
     data: str | None = typer.Option(None, help=DATA_HELP),
 ) -> None:
-    """Confusion matrix of a linear or kNN result, drawn next to it as a PNG (rows: true
-    class, colour: share of that class). `skelssl eval` draws it already; this redraws it.
-    Example: skelssl plot confusion runs/crrl/nw-ucla-seed0/results/*.json"""
+    """Confusion matrix of a linear or kNN result, as a PNG beside it.
+
+    Rows: true class; colour: share of that class. `skelssl eval` draws it already; this
+    redraws it. Example: skelssl plot confusion runs/crrl/nw-ucla-seed0/results/*.json
+    """
     from skelssl.eval.plots import result_confusion
 
     for path in results:
