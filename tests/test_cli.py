@@ -83,6 +83,12 @@ def test_pretrain_then_evaluate_from_the_command_line(tmp_path, prepared_synthet
     linear.with_suffix(".png").unlink()
     result = runner.invoke(app, ["plot", "confusion", str(linear)])
     assert result.exit_code == 0 and linear.with_suffix(".png").is_file(), result.output
+    result = runner.invoke(app, ["eval", "semi", str(run), "--fraction", "0.5", "--draws", "2"])
+    assert result.exit_code == 0, result.output
+    assert "semi crossclr joint [trained]: 50 % (" in result.output and " ± " in result.output
+    assert (run / "results" / "semi-crossclr-trained-joint.json").is_file()
+    result = runner.invoke(app, ["eval", "semi", str(run), "--fraction", "5"])
+    assert result.exit_code != 0 and "expected a fraction in (0, 1]" in result.output
     result = runner.invoke(app, ["eval", "knn", str(run), "--stream", "bone"])
     assert result.exit_code != 0 and "this run has ['joint']" in result.output
 

@@ -253,6 +253,47 @@ def eval_knn(
                        f"  → {path} (confusion matrix: {result_confusion(path).name})")
 
 
+@eval_app.command("semi")
+def eval_semi(
+    run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),
+    fraction: list[float] = typer.Option(
+        [], help="Labelled fraction of the training split, repeatable (default: 0.01 0.05 "
+                 "0.1 0.2); class-balanced, round(fraction × class size) per class, ≥ 1."),
+    draws: int = typer.Option(3, help="Draws of the labelled samples per fraction (seeds "
+                                      "0, 1, ...): the result is their mean ± std."),
+    preset: str | None = typer.Option(
+        None, help="Linear preset (see `skelssl eval linear --help`); default: the run's "
+                   "eval.linear_preset."),
+    stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
+    weights: str = typer.Option("trained", help=WEIGHTS_HELP),
+    seed: int = typer.Option(0, help="Seed of the classifier's init and batch order."),
+    data: str | None = typer.Option(None, help=DATA_HELP),
+) -> None:
+    """Semi-supervised: the linear probe trained on labelled fractions of the training split.
+
+    The test split is always whole; the final epoch is reported. Example: skelssl eval semi
+    runs/skeletonclr/nw-ucla-seed0 --fraction 0.1 --draws 5
+    """
+    from skelssl.eval.protocol import load_run, write_result
+    from skelssl.eval.semi import FRACTIONS, semi_supervised
+
+    for value in fraction:
+        if not 0.0 < value <= 1.0:
+            raise typer.BadParameter(f"{value}: expected a fraction in (0, 1]",
+                                     param_hint="--fraction")
+    run = load_run(run_dir, weights, data)
+    for name in _streams(run, stream):
+        result = semi_supervised(run, name, preset or run.config.eval.linear_preset,
+                                 tuple(fraction) or FRACTIONS, draws, seed)
+        path = write_result(run, result)
+        cells = [f"{100 * row['label_fraction']:g} % ({row['train_samples']} samples) "
+                 f"{row['mean']:.2f}" + (f" ± {row['std']:.2f}" if row["std"] is not None
+                                         else "")
+                 for row in result["fractions"]]
+        typer.echo(f"semi {result['preset']} {name} [{weights}]: " + " · ".join(cells) +
+                   f"  → {path}")
+
+
 @eval_app.command("ensemble")
 def eval_ensemble(
     run_dirs: list[Path] = typer.Argument(

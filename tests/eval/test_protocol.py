@@ -7,9 +7,19 @@ import torch
 
 from conftest import tiny_config
 from skelssl.config import load_config
+from skelssl.data.dataset import label_fraction_indices
 from skelssl.engine.trainer import pretrain
 from skelssl.eval.features import EncoderChangedError
-from skelssl.eval.protocol import knn_eval, linear_probe, load_run, write_result
+from skelssl.eval.linear import get_preset, train_linear
+from skelssl.eval.protocol import (
+    cached_features,
+    knn_eval,
+    linear_probe,
+    load_run,
+    split_labels,
+    write_result,
+)
+from skelssl.eval.semi import semi_supervised
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +68,36 @@ def test_knn_results(run_dir):
     assert 0.0 <= result["top1"] <= 100.0 and result["k"] == 1
     assert len(result["predictions"]) == len(run.split("test"))
     assert write_result(run, result).name == "knn-k1-trained-joint.json"
+
+
+def test_a_labelled_fraction_trains_on_exactly_the_class_balanced_draw(run_dir, fast_preset):
+    run = load_run(run_dir)
+    result = linear_probe(run, "joint", fast_preset, progress=False, label_fraction=0.5, draw=1)
+    labels = split_labels(run, "train")
+    chosen = torch.from_numpy(label_fraction_indices(labels.numpy(), 0.5, seed=1))
+    assert result["train_samples"] == len(chosen) < len(labels)
+    assert result["label_fraction"] == 0.5 and result["label_draw"] == 1
+    features = cached_features(run, "joint", "train")[chosen]
+    test = cached_features(run, "joint", "test")
+    by_hand = train_linear(lambda p: features[p], labels[chosen], lambda p: test[p],
+                           split_labels(run, "test"), features.shape[1], run.data.num_classes,
+                           get_preset(fast_preset))
+    assert result["curve"] == pytest.approx(by_hand["curve"], abs=1e-6)
+    other_draw = linear_probe(run, "joint", fast_preset, progress=False, label_fraction=0.5)
+    assert other_draw["train_loss"] != result["train_loss"]
+
+
+def test_semi_supervised_summarises_every_fraction_and_draw(run_dir, fast_preset):
+    run = load_run(run_dir)
+    result = semi_supervised(run, "joint", fast_preset, (0.25, 0.5), draws=2, progress=False)
+    assert [row["label_fraction"] for row in result["fractions"]] == [0.25, 0.5]
+    for row in result["fractions"]:
+        values = [linear_probe(run, "joint", fast_preset, progress=False,
+                               label_fraction=row["label_fraction"], draw=d)["top1"]
+                  for d in (0, 1)]
+        assert row["values"] == pytest.approx(values)
+        assert row["mean"] == pytest.approx(sum(values) / 2)
+        assert row["std"] == pytest.approx(abs(values[0] - values[1]) / 2 ** 0.5)
+    assert write_result(run, result).name == "semi-fast-trained-joint.json"
+    with pytest.raises(ValueError, match="draws must be at least 1"):
+        semi_supervised(run, "joint", fast_preset, (0.5,), draws=0)

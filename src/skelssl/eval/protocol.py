@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from skelssl.config import RunConfig, load_config
-from skelssl.data.dataset import PreparedDataset
+from skelssl.data.dataset import PreparedDataset, label_fraction_indices
 from skelssl.data.loader import BatchReader, loader_workers
 from skelssl.engine.checkpoint import load_checkpoint, load_strict, save_atomic
 from skelssl.engine.distributed import pick_device
@@ -143,8 +143,14 @@ def _live_features(run: LoadedRun, stream: str, split: str):
 
 
 def linear_probe(run: LoadedRun, stream: str, preset_name: str, seed: int = 0,
-                 cache: bool = True, progress: bool = True) -> dict:
-    """Linear protocol on one encoder; the encoder is verified unchanged afterwards."""
+                 cache: bool = True, progress: bool = True, label_fraction: float = 1.0,
+                 draw: int = 0) -> dict:
+    """Linear protocol on one encoder; the encoder is verified unchanged afterwards.
+
+    ``label_fraction < 1`` trains the classifier on a class-balanced labelled subset of the
+    training split (round(fraction·n_c) samples per class, at least one, drawn by ``draw``);
+    the test split is always whole.
+    """
     preset = get_preset(preset_name)
     encoder = run.encoders[stream]
     before = fingerprint(encoder)
@@ -152,16 +158,28 @@ def linear_probe(run: LoadedRun, stream: str, preset_name: str, seed: int = 0,
     started = time.perf_counter()
     features = _cached_features if cache else _live_features
     train_fn = features(run, stream, c.train_split)
+    train_labels = split_labels(run, c.train_split)
+    if label_fraction < 1.0:
+        labelled = torch.from_numpy(
+            label_fraction_indices(train_labels.numpy(), label_fraction, draw))
+        train_fn = _restricted(train_fn, labelled)
+        train_labels = train_labels[labelled]
     test_fn = features(run, stream, c.test_split)
-    result = train_linear(train_fn, split_labels(run, c.train_split), test_fn,
-                          split_labels(run, c.test_split), encoder.feature_dim,
-                          run.data.num_classes, preset, seed, run.device,
+    result = train_linear(train_fn, train_labels, test_fn, split_labels(run, c.test_split),
+                          encoder.feature_dim, run.data.num_classes, preset, seed, run.device,
                           desc=f"linear {stream}" if progress else None)
     assert_unchanged(before, encoder, f"encoder {stream!r}")
-    return {**_header(run, stream, "linear"), "preset": preset_name,
-            "features": "cached" if cache else "recomputed every epoch", **result,
+    return {**result_header(run, stream, "linear"), "preset": preset_name,
+            "features": "cached" if cache else "recomputed every epoch",
+            "label_fraction": label_fraction, "label_draw": draw if label_fraction < 1 else None,
+            "train_samples": len(train_labels), **result,
             "per_class_top1": _per_class(run, result["predictions"]),
             "seed": seed, "wall_time_s": time.perf_counter() - started}
+
+
+def _restricted(features, positions: torch.Tensor):
+    """A feature function over the samples at ``positions`` of another one."""
+    return lambda chosen: features(positions[chosen])
 
 
 def knn_eval(run: LoadedRun, stream: str, k: int, temperature: float) -> dict:
@@ -172,7 +190,7 @@ def knn_eval(run: LoadedRun, stream: str, k: int, temperature: float) -> dict:
     test = cached_features(run, stream, c.test_split)
     predictions = knn_predict(train, split_labels(run, c.train_split), test, k,
                               run.data.num_classes, temperature)
-    return {**_header(run, stream, "knn"), "k": k,
+    return {**result_header(run, stream, "knn"), "k": k,
             "temperature": temperature if k > 1 else None,
             "top1": top1(predictions, split_labels(run, c.test_split)), "epoch": "final",
             "predictions": predictions.tolist(), "per_class_top1": _per_class(run, predictions),
@@ -186,7 +204,7 @@ def _per_class(run: LoadedRun, predictions: list[int] | torch.Tensor) -> dict:
     return per_class_top1(matrix, run.data.class_names)
 
 
-def _header(run: LoadedRun, stream: str, protocol: str) -> dict:
+def result_header(run: LoadedRun, stream: str, protocol: str) -> dict:
     c = run.config
     return {"protocol": protocol, "method": c.method.name, "stream": stream,
             "weights": run.weights, "encoder_epoch": run.encoder_epoch,
