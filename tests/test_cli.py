@@ -89,6 +89,12 @@ def test_pretrain_then_evaluate_from_the_command_line(tmp_path, prepared_synthet
     assert (run / "results" / "semi-crossclr-trained-joint.json").is_file()
     result = runner.invoke(app, ["eval", "semi", str(run), "--fraction", "5"])
     assert result.exit_code != 0 and "expected a fraction in (0, 1]" in result.output
+    result = runner.invoke(app, ["eval", "finetune", str(run), "--epochs", "1",
+                                 "--label-fraction", "0.5"])
+    assert result.exit_code == 0, result.output
+    assert "finetune crossclr joint [trained]: top-1" in result.output
+    assert (run / "results" / "finetune-crossclr-trained-joint-50pct-draw0.png").is_file()
+    assert (run / "finetune" / "crossclr-trained-joint-50pct-draw0" / "curves.png").is_file()
     result = runner.invoke(app, ["eval", "knn", str(run), "--stream", "bone"])
     assert result.exit_code != 0 and "this run has ['joint']" in result.output
 

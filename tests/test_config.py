@@ -45,6 +45,9 @@ def test_wrong_types_and_values_are_rejected_with_the_key():
     with pytest.raises(ConfigError, match=r"eval\.linear_preset: unknown linear preset 'crl'"):
         load_config(tiny_config("data/x", eval={"linear_preset": "crl"}))
     assert load_config(tiny_config("data/x", eval={"linear_preset": "crrl-std"}))
+    for fraction in (0.0, 1.5):
+        with pytest.raises(ConfigError, match=r"train\.label_fraction = .*; expected a fraction"):
+            load_config(tiny_config("data/x", train={"label_fraction": fraction}))
     with pytest.raises(ConfigError, match="missing the 'encoder' section"):
         load_config({"method": {"name": "skeletonclr"}})
 

@@ -12,7 +12,7 @@ from skelssl import __version__
 app = typer.Typer(
     help="skelssl: self-supervised representation learning on human skeleton sequences.\n\n"
          "Start with `skelssl demo`. Then: `skelssl prepare` raw data, `skelssl inspect` it, "
-         "`skelssl pretrain CONFIG`, `skelssl eval linear|knn RUN_DIR`, "
+         "`skelssl pretrain CONFIG`, `skelssl eval linear|knn|semi|finetune RUN_DIR`, "
          "`skelssl plot tsne RUN_DIR`.",
     no_args_is_help=True,
     add_completion=False,
@@ -292,6 +292,52 @@ def eval_semi(
                  for row in result["fractions"]]
         typer.echo(f"semi {result['preset']} {name} [{weights}]: " + " · ".join(cells) +
                    f"  → {path}")
+
+
+@eval_app.command("finetune")
+def eval_finetune(
+    run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),
+    preset: str = typer.Option("crossclr", help="crossclr: Nesterov SGD lr 0.1, wd 1e-4, "
+                                                "batch 64, 100 epochs, ×0.1 after 80."),
+    stream: list[str] = typer.Option([], help="Encoder(s) to finetune (default: all)."),
+    weights: str = typer.Option(
+        "trained", help="trained (start from encoder.pt) or random (train from scratch: the "
+                        "supervised baseline)."),
+    label_fraction: float = typer.Option(
+        1.0, help="Train on this class-balanced fraction of the training split "
+                  "(semi-supervised finetuning)."),
+    draw: int = typer.Option(0, help="Which draw of the labelled fraction (its seed)."),
+    augment: bool = typer.Option(False, help="Shear + temporal crop of training batches."),
+    epochs: int | None = typer.Option(None, help="Override the preset's epochs (the lr "
+                                                 "milestones stay)."),
+    device: str = typer.Option("auto", help="auto, cpu, cuda, cuda:1, ..."),
+) -> None:
+    """Finetune: the encoder and a linear classifier trained end to end, then tested.
+
+    Each finetuning is a resumable run in RUN_DIR/finetune/<name>/; the result (final epoch)
+    goes to RUN_DIR/results/finetune-<name>.json with its confusion matrix. Example: skelssl
+    eval finetune runs/skeletonclr/nw-ucla-seed0 --label-fraction 0.1
+    """
+    import json
+
+    from skelssl.engine.pipeline import final_stage_dir
+    from skelssl.eval.finetune import encoder_names, finetune, finetune_name
+    from skelssl.eval.plots import result_confusion
+
+    if not 0.0 < label_fraction <= 1.0:
+        raise typer.BadParameter(f"{label_fraction}: expected a fraction in (0, 1]",
+                                 param_hint="--label-fraction")
+    for name in stream or encoder_names(run_dir):
+        result = finetune(run_dir, preset, name, weights, label_fraction, draw, augment, epochs,
+                          device)
+        path = final_stage_dir(run_dir) / "results" / (
+            "finetune-" + finetune_name(preset, weights, result["stream"], label_fraction, draw)
+            + ".json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=1))
+        typer.echo(f"finetune {preset} {result['stream']} [{weights}]: top-1 "
+                   f"{result['top1']:.2f} (final epoch)  → {path} (confusion matrix: "
+                   f"{result_confusion(path).name})")
 
 
 @eval_app.command("ensemble")

@@ -63,6 +63,8 @@ class TrainConfig:
     grad_clip: float | None = None  # max global gradient norm
     amp: bool = True  # mixed precision on CUDA (bf16 when supported, else fp16); off on CPU
     device: str = "auto"  # auto | cpu | cuda | cuda:1 ...
+    label_fraction: float = 1.0  # train on a class-balanced fraction of the training split
+    label_draw: int = 0  # which draw of that fraction (its seed)
 
 
 @dataclass
@@ -247,6 +249,9 @@ def check_config(config: RunConfig, where: str = "config") -> None:
         get_preset(config.eval.linear_preset)
     except ValueError as error:
         raise ConfigError(f"{where}: eval.linear_preset: {error}") from None
+    if not 0.0 < config.train.label_fraction <= 1.0:
+        raise ConfigError(f"{where}: train.label_fraction = {config.train.label_fraction}; "
+                          "expected a fraction in (0, 1]")
     if config.train.epochs < 0:
         raise ConfigError(f"{where}: train.epochs = {config.train.epochs}; expected ≥ 0 "
                           "(0 saves the encoder at its initialisation)")

@@ -137,3 +137,10 @@ def test_overrides_given_on_resume_are_recorded_in_the_config(tmp_path, prepared
     pretrain(config, tmp_path / "run", resume=True, progress=False)
     assert load_config(tmp_path / "run" / "config.yaml").train.epochs == 2
     assert weights(tmp_path / "run")["epoch"] == 2
+
+
+def test_a_labelled_fraction_smaller_than_a_batch_is_refused(tmp_path, prepared_synthetic):
+    config = load_config(tiny_config(prepared_synthetic,
+                                     train={"label_fraction": 0.1, "batch_size": 32}))
+    with pytest.raises(ValueError, match="16 training samples, fewer than train.batch_size = 32"):
+        pretrain(config, tmp_path / "run", progress=False)

@@ -18,10 +18,12 @@ from skelssl.data.dataset import PreparedDataset
 
 
 class Batch(NamedTuple):
-    """Joints x[N, C, T, V, M] and the number of valid frames of each sample."""
+    """Joints x[N, C, T, V, M], the number of valid frames of each sample, and the labels
+    (read only by supervised training; self-supervised methods ignore them)."""
 
     x: torch.Tensor
     lengths: torch.Tensor
+    labels: torch.Tensor | None = None
 
 
 def epoch_batches(index: np.ndarray, batch_size: int, seed: int, epoch: int,

@@ -97,7 +97,12 @@ def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int |
               progress: bool, context: distributed.Context) -> list[dict[str, float]]:
     device = context.device
     data = PreparedDataset.open(config.data.path)
-    train_index = data.indices(config.data.benchmark, config.data.train_split)
+    train_index = data.subset(config.data.benchmark, config.data.train_split,
+                              config.train.label_fraction, config.train.label_draw).index
+    if len(train_index) < config.train.batch_size:
+        raise ValueError(f"{config.data.path}: {len(train_index)} training samples, fewer than "
+                         f"train.batch_size = {config.train.batch_size} (incomplete batches "
+                         "are dropped); lower train.batch_size")
     torch.manual_seed(config.seed)
     method = build_method(config, data.layout).to(device)
     optimizer = make_optimizer(method, config)
@@ -185,13 +190,14 @@ def _train_epoch(method: nn.Module, step_module: nn.Module, optimizer: torch.opt
     bar = tqdm(total=len(batches), desc=f"epoch {epoch + 1}/{config.train.epochs}",
                disable=not (progress and context.is_main), leave=False, mininterval=1.0,
                dynamic_ncols=True)
-    for step, (x, lengths, _labels) in enumerate(loader):
+    for step, (x, lengths, labels) in enumerate(loader):
         lr = learning_rate(config.train, epoch + step / len(batches))
         for group in optimizer.param_groups:
             group["lr"] = lr
         x, lengths = preprocess(x.to(device, non_blocking=True), lengths.to(device))
         with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
-            out = step_module(Batch(x, lengths), epoch, generator)
+            out = step_module(Batch(x, lengths, labels.to(device, non_blocking=True)), epoch,
+                              generator)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(out["loss"]).backward()
         if config.train.grad_clip:

@@ -13,9 +13,11 @@ from torch import nn
 from skelssl.methods.crossclr import CrosSCLR
 from skelssl.methods.crrl import CRRL
 from skelssl.methods.skeletonclr import SkeletonCLR
+from skelssl.methods.supervised import Supervised
 from skelssl.skeleton import Layout
 
-METHODS: dict[str, Any] = {"skeletonclr": SkeletonCLR, "crossclr": CrosSCLR, "crrl": CRRL}
+METHODS: dict[str, Any] = {"skeletonclr": SkeletonCLR, "crossclr": CrosSCLR, "crrl": CRRL,
+                           "supervised": Supervised}
 
 
 def build_method(config: Any, layout: Layout) -> nn.Module:
@@ -28,4 +30,4 @@ def build_method(config: Any, layout: Layout) -> nn.Module:
     return METHODS[config.method.name].from_config(config.method, layout, make_encoder)
 
 
-__all__ = ["CRRL", "METHODS", "CrosSCLR", "SkeletonCLR", "build_method"]
+__all__ = ["CRRL", "METHODS", "CrosSCLR", "SkeletonCLR", "Supervised", "build_method"]
