@@ -35,6 +35,19 @@ def prepared_synthetic(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, prepared_synthetic):
+    """A tiny SkeletonCLR run (1 epoch) on the prepared synthetic dataset, shared by the
+    evaluation tests (they add results, features and finetuning runs to it)."""
+    from skelssl.config import load_config
+    from skelssl.engine.trainer import pretrain
+
+    path = tmp_path_factory.mktemp("runs") / "tiny"
+    pretrain(load_config(tiny_config(prepared_synthetic, train={"epochs": 1})), path,
+             progress=False)
+    return path
+
+
 @pytest.fixture
 def fast_preset(monkeypatch):
     """A 3-epoch linear preset named "fast", registered for one test."""

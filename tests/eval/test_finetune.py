@@ -4,19 +4,14 @@ pretrained encoder, training on a labelled fraction, resume, and the test result
 import pytest
 import torch
 
-from conftest import tiny_config
 from skelssl.config import load_config
 from skelssl.data.dataset import PreparedDataset
-from skelssl.engine.trainer import pretrain
 from skelssl.eval.finetune import encoder_names, finetune, finetune_config
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory, prepared_synthetic):
-    path = tmp_path_factory.mktemp("runs") / "tiny"
-    pretrain(load_config(tiny_config(prepared_synthetic, train={"epochs": 1})), path,
-             progress=False)
-    return path
+@pytest.fixture
+def run_dir(tiny_run):
+    return tiny_run
 
 
 def encoder_weights(path):

@@ -8,9 +8,6 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import tiny_config
-from skelssl.config import load_config
-from skelssl.engine.trainer import pretrain
 from skelssl.eval.plots import (
     balanced_subset,
     result_confusion,
@@ -54,12 +51,9 @@ def test_confusion_picture_is_written(tmp_path):
         assert image.format == "PNG" and min(image.size) > 200
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory, prepared_synthetic):
-    path = tmp_path_factory.mktemp("runs") / "tiny"
-    pretrain(load_config(tiny_config(prepared_synthetic, train={"epochs": 1})), path,
-             progress=False)
-    return path
+@pytest.fixture
+def run_dir(tiny_run):
+    return tiny_run
 
 
 def test_tsne_of_a_run_and_confusion_of_its_result(run_dir):
