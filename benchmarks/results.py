@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import glob
 import json
 import statistics
 import sys
@@ -64,3 +66,14 @@ def linear_and_nearest_neighbour(run_dir: Path, preset: str, weights: str = "tra
         write_result(run, result)
     return {"linear": linear["top1"], "linear_best": linear["best_test_epoch"]["top1"],
             "knn": knn["top1"]}
+
+
+def run_family(spec: str) -> tuple[str, list[Path]]:
+    """NAME=DIR,DIR,... → (NAME, [DIR, ...]), each DIR a path or a glob pattern."""
+    name, _, dirs = spec.partition("=")
+    if not name or not dirs:
+        raise argparse.ArgumentTypeError(f"{spec!r}: expected NAME=DIR[,DIR...]")
+    found = [match for pattern in dirs.split(",") for match in sorted(glob.glob(pattern))]
+    if not found:
+        raise argparse.ArgumentTypeError(f"{spec!r}: no run directory matches")
+    return name, [Path(d) for d in found]

@@ -15,11 +15,10 @@ after the runs of benchmarks/skeletonclr_nw_ucla.py and benchmarks/crrl_nw_ucla.
 from __future__ import annotations
 
 import argparse
-import glob
 import time
 from pathlib import Path
 
-from results import cell, provenance, summary, write_results
+from results import cell, provenance, run_family, summary, write_results
 
 from skelssl.eval.protocol import load_run, write_result
 from skelssl.eval.semi import FRACTIONS, semi_supervised
@@ -27,20 +26,9 @@ from skelssl.eval.semi import FRACTIONS, semi_supervised
 WEIGHTS = ("trained", "random")
 
 
-def family(spec: str) -> tuple[str, list[Path]]:
-    """NAME=DIR,DIR,... → (NAME, [DIR, ...]), each DIR a path or a glob pattern."""
-    name, _, dirs = spec.partition("=")
-    if not name or not dirs:
-        raise argparse.ArgumentTypeError(f"{spec!r}: expected NAME=DIR[,DIR...]")
-    found = [match for pattern in dirs.split(",") for match in sorted(glob.glob(pattern))]
-    if not found:
-        raise argparse.ArgumentTypeError(f"{spec!r}: no run directory matches")
-    return name, [Path(d) for d in found]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("families", nargs="+", type=family, help="NAME=DIR[,DIR...]")
+    parser.add_argument("families", nargs="+", type=run_family, help="NAME=DIR[,DIR...]")
     parser.add_argument("--preset", default="crrl-std")
     parser.add_argument("--draws", type=int, default=3)
     parser.add_argument("--stream", default="joint")
