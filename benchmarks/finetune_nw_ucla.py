@@ -15,14 +15,12 @@ Writes docs/results/finetune-nw-ucla.{json,md}. From the repository root:
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 from results import cell, pretrain_seconds, provenance, run_family, summary, write_results
 
-from skelssl.engine.pipeline import final_stage_dir
-from skelssl.eval.finetune import FINETUNE_PRESETS, finetune, finetune_name
+from skelssl.eval.finetune import FINETUNE_PRESETS, finetune, write_finetune_result
 
 WEIGHTS = {"trained": "{name} (finetuned)", "random": "{name} architecture from scratch"}
 
@@ -46,10 +44,7 @@ def main() -> None:
                 for run_dir in run_dirs:
                     result = finetune(run_dir, args.preset, args.stream, weights, fraction,
                                       epochs=args.epochs)
-                    stem = finetune_name(args.preset, weights, args.stream, fraction, 0)
-                    path = final_stage_dir(run_dir) / "results" / f"finetune-{stem}.json"
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_text(json.dumps(result, indent=1))
+                    write_finetune_result(result)
                     values.append(result["top1"])
                     seeds.append(result["pretrain_seed"])
                     samples, method = result["train_samples"], result["method"]

@@ -318,10 +318,7 @@ def eval_finetune(
     goes to RUN_DIR/results/finetune-<name>.json with its confusion matrix. Example: skelssl
     eval finetune runs/skeletonclr/nw-ucla-seed0 --label-fraction 0.1
     """
-    import json
-
-    from skelssl.engine.pipeline import final_stage_dir
-    from skelssl.eval.finetune import encoder_names, finetune, finetune_name
+    from skelssl.eval.finetune import encoder_names, finetune, write_finetune_result
     from skelssl.eval.plots import result_confusion
 
     if not 0.0 < label_fraction <= 1.0:
@@ -330,11 +327,7 @@ def eval_finetune(
     for name in stream or encoder_names(run_dir):
         result = finetune(run_dir, preset, name, weights, label_fraction, draw, augment, epochs,
                           device)
-        path = final_stage_dir(run_dir) / "results" / (
-            "finetune-" + finetune_name(preset, weights, result["stream"], label_fraction, draw)
-            + ".json")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=1))
+        path = write_finetune_result(result)
         typer.echo(f"finetune {preset} {result['stream']} [{weights}]: top-1 "
                    f"{result['top1']:.2f} (final epoch)  → {path} (confusion matrix: "
                    f"{result_confusion(path).name})")

@@ -10,6 +10,7 @@ baseline).
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -133,6 +134,15 @@ def finetune(run_dir: str | Path, preset: str = "crossclr", stream: str = "joint
             "train_loss": [row["loss"] for row in history],
             "train_top1": [row["train_top1"] for row in history],
             "machine": machine(), "wall_time_s": time.perf_counter() - started}
+
+
+def write_finetune_result(result: dict) -> Path:
+    """``results/finetune-<name>.json`` in the pretrained run the result comes from."""
+    out = Path(result["finetune_run"])
+    path = out.parent.parent / "results" / f"finetune-{out.name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1))
+    return path
 
 
 def _test_predictions(config, run_dir: Path, device: torch.device
