@@ -116,8 +116,8 @@ def finetune(run_dir: str | Path, preset: str = "crossclr", stream: str = "joint
     config = load_config(finetune_config(run_dir, preset, stream, weights, label_fraction,
                                          draw, augment, epochs, device))
     history = pretrain(config, out, resume=True, progress=progress)
-    predictions, labels = _test_predictions(config, out, pick_device(device))
     data = PreparedDataset.open(config.data.path)
+    predictions, labels = _test_predictions(config, data, out, pick_device(device))
     return {"protocol": "finetune", "method": source.method.name, "stream": stream,
             "weights": weights, "preset": preset, "settings": asdict(FINETUNE_PRESETS[preset]),
             "epochs": config.train.epochs, "batch_size": config.train.batch_size,
@@ -145,10 +145,9 @@ def write_finetune_result(result: dict) -> Path:
     return path
 
 
-def _test_predictions(config, run_dir: Path, device: torch.device
+def _test_predictions(config, data: PreparedDataset, run_dir: Path, device: torch.device
                       ) -> tuple[torch.Tensor, torch.Tensor]:
     """Predicted and true labels of the test split by the supervised run's final weights."""
-    data = PreparedDataset.open(config.data.path)
     model = build_method(config, data.layout)
     model.load_state_dict(load_checkpoint(run_dir / LAST_CHECKPOINT)["method"])
     index = data.indices(config.data.benchmark, config.data.test_split)
