@@ -90,3 +90,23 @@ def test_standardising_makes_sgd_converge_on_features_with_a_large_common_offset
                                 4, 2, replace(preset, standardize=True))
     assert standardised["top1"] == 100.0 and standardised["train_loss"][-1] < 0.05
     assert raw["top1"] < 90.0 and raw["train_loss"][-1] > 10 * standardised["train_loss"][-1]
+
+
+def test_linear_probe_gives_the_same_result_on_any_number_of_threads():
+    # ReLU-like features with an offset and a lr-3.0 schedule: in float32 the final logits
+    # differed by tens between 1 and 2 threads; the float64 probe must not depend on them.
+    generator = torch.Generator().manual_seed(0)
+    features = torch.randn(600, 512, generator=generator).relu() + 0.5
+    labels = torch.arange(600) % 10
+    preset = replace(LINEAR_PRESETS["crossclr"], epochs=10)
+    threads = torch.get_num_threads()
+    results = []
+    try:
+        for count in (1, 2):
+            torch.set_num_threads(count)
+            results.append(train_linear(lambda p: features[p], labels, lambda p: features[p],
+                                        labels, 512, 10, preset))
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(results[0]["logits"], results[1]["logits"])
+    assert results[0]["train_loss"] == results[1]["train_loss"]

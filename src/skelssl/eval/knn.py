@@ -5,17 +5,21 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from skelssl.eval.linear import probe_dtype
+
 
 def knn_predict(train: torch.Tensor, train_labels: torch.Tensor, test: torch.Tensor, k: int,
                 num_classes: int, temperature: float = 0.1, chunk: int = 1024) -> torch.Tensor:
     """Predicted labels of ``test`` from its ``k`` most cosine-similar training features.
 
-    k = 1 takes the nearest neighbour's label; k > 1 votes with weights exp(sim/T).
+    k = 1 takes the nearest neighbour's label; k > 1 votes with weights exp(sim/T). Similarities
+    are computed in float64 (as the linear probe) so that near-ties resolve the same way on any
+    number of threads.
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    train = F.normalize(train.float(), dim=1)
-    test = F.normalize(test.float(), dim=1)
+    train = F.normalize(train.to(probe_dtype(train.device)), dim=1)
+    test = F.normalize(test.to(train), dim=1)
     k = min(k, len(train))
     predictions = []
     for part in test.split(chunk):
@@ -24,7 +28,7 @@ def knn_predict(train: torch.Tensor, train_labels: torch.Tensor, test: torch.Ten
         if k == 1:
             predictions.append(labels[:, 0])
             continue
-        votes = torch.zeros(len(part), num_classes, device=part.device)
+        votes = torch.zeros(len(part), num_classes, dtype=part.dtype, device=part.device)
         votes.scatter_add_(1, labels, (similarity / temperature).exp())
         predictions.append(votes.argmax(dim=1))
     return torch.cat(predictions)

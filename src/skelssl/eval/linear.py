@@ -9,6 +9,11 @@ without affine parameters, statistics frozen). The classifier can express exactl
 functions; only SGD's conditioning changes. ReLU-pooled features share a large common offset,
 and on small training sets (NW-UCLA, the demo) the papers' few hundred SGD steps stop far from
 the optimum on raw features; standardised, the same schedule converges.
+
+The classifier trains in float64 (float32 on Apple's MPS, which has no float64): in float32
+the thousands of SGD steps amplify the summation-order differences of matrix products run on
+different numbers of CPU threads into accuracy differences of several points, so the same
+cached features gave different results in different processes. In float64 they do not.
 """
 
 from __future__ import annotations
@@ -51,6 +56,11 @@ STANDARDIZED = "-std"  # preset suffix: standardised features
 FeatureFn = Callable[[torch.Tensor], torch.Tensor]
 
 
+def probe_dtype(device: torch.device | str) -> torch.dtype:
+    """float64 (results independent of the thread count), float32 where unsupported (MPS)."""
+    return torch.float32 if torch.device(device).type == "mps" else torch.float64
+
+
 def get_preset(name: str) -> LinearPreset:
     """The preset called ``name``: a paper's protocol, optionally with the ``-std`` suffix."""
     base = name.removesuffix(STANDARDIZED)
@@ -66,19 +76,18 @@ def standardizer(features: FeatureFn, count: int, chunk: int
                  ) -> Callable[[FeatureFn], FeatureFn]:
     """A wrapper that standardises any feature function per dimension by the mean and standard
     deviation (population, 1e-5 added to the variance, as BatchNorm) of ``features`` over the
-    ``count`` training samples."""
+    ``count`` training samples, computed in the dtype of ``features``."""
     total = total_sq = None
     for positions in torch.arange(count).split(chunk):
         with torch.no_grad():
-            x = features(positions).double()
+            x = features(positions)
         total = x.sum(0) if total is None else total + x.sum(0)
         total_sq = x.square().sum(0) if total_sq is None else total_sq + x.square().sum(0)
     mean = total / count
     scale = ((total_sq / count - mean.square()).clamp_min(0) + 1e-5).rsqrt()
-    mean, scale = mean.float(), scale.float()
 
     def wrap(fn: FeatureFn) -> FeatureFn:
-        return lambda positions: (fn(positions).float() - mean) * scale
+        return lambda positions: (fn(positions).to(mean) - mean) * scale
 
     return wrap
 
@@ -93,14 +102,17 @@ def train_linear(train_features: FeatureFn, train_labels: torch.Tensor,
     Returns final-epoch accuracy, the per-epoch curve, the best test epoch (for reference
     only), the final predictions and the final test logits (a tensor, for ensembles).
     """
+    dtype = probe_dtype(device)
+    train_features, test_features = (_cast(fn, dtype) for fn in (train_features, test_features))
     if preset.standardize:
         standardize = standardizer(train_features, len(train_labels), preset.batch_size * 4)
         train_features, test_features = standardize(train_features), standardize(test_features)
     generator = torch.Generator().manual_seed(seed)
-    classifier = nn.Linear(feature_dim, num_classes).to(device)
+    classifier = nn.Linear(feature_dim, num_classes, dtype=dtype)
     with torch.no_grad():
-        classifier.weight.normal_(0.0, 0.01, generator=generator)
+        classifier.weight.normal_(0.0, 0.01, generator=generator)  # on the CPU: any device
         classifier.bias.zero_()
+    classifier.to(device)
     optimizer = torch.optim.SGD(classifier.parameters(), lr=preset.lr,
                                 momentum=preset.momentum, weight_decay=preset.weight_decay,
                                 nesterov=preset.nesterov)
@@ -130,6 +142,10 @@ def train_linear(train_features: FeatureFn, train_labels: torch.Tensor,
             "best_test_epoch": {"epoch": best + 1, "top1": curve[best]},
             "predictions": logits.argmax(dim=1).cpu().tolist(), "logits": logits.cpu(),
             "settings": asdict(preset), "probe_time_s": time.perf_counter() - started}
+
+
+def _cast(features: FeatureFn, dtype: torch.dtype) -> FeatureFn:
+    return lambda positions: features(positions).to(dtype)
 
 
 @torch.no_grad()
