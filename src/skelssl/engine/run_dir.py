@@ -24,13 +24,16 @@ LAST_CHECKPOINT = "last.pt"
 ENCODER_CHECKPOINT = "encoder.pt"
 
 
-def git_commit() -> str:
-    """The skelssl source checkout's commit (with ``-dirty`` when modified), or ``unknown``."""
-    source = Path(__file__).resolve().parent
+def git_commit(source: Path | None = None) -> str:
+    """The commit of the checkout holding ``source`` (default: skelssl's own), or ``unknown``;
+    ``-dirty`` when a tracked file outside ``docs/`` is modified (results and documentation
+    written since do not count)."""
+    source = source or Path(__file__).resolve().parent
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=source,
                                 capture_output=True, text=True, timeout=10, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                ":(top)", ":(top,exclude)docs"],
                                cwd=source, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return "unknown"
