@@ -188,8 +188,8 @@ def default_run_dir(config: Path, seed: int) -> Path:
     return Path("runs") / config.resolve().parent.name / f"{config.stem}-seed{seed}"
 
 
-eval_app = typer.Typer(help="Evaluate a pretrained run: linear probe or kNN on frozen features.",
-                       no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluate a pretrained run: linear probe, kNN, semi-supervised, "
+                       "finetune, stream ensembles.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
 WEIGHTS_HELP = "trained (encoder.pt) or random (same architecture at initialisation)."
