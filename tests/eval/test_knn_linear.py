@@ -2,6 +2,7 @@ from dataclasses import replace
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from skelssl.eval.knn import knn_predict
 from skelssl.eval.linear import LINEAR_PRESETS, LinearPreset, get_preset, train_linear
@@ -110,3 +111,13 @@ def test_linear_probe_gives_the_same_result_on_any_number_of_threads():
         torch.set_num_threads(threads)
     assert torch.equal(results[0]["logits"], results[1]["logits"])
     assert results[0]["train_loss"] == results[1]["train_loss"]
+
+
+def test_nearest_neighbour_ranks_similarities_float32_cannot_tell_apart():
+    # Features with a large common component: both cosine similarities round to 1.0 in
+    # float32 (a tie, won by the first, wrong neighbour); float64 finds the right one.
+    train = torch.tensor([[1000.0, -0.01], [1000.0, 0.01]])
+    test = torch.tensor([[1000.0, 0.01]])
+    float32 = F.normalize(test, dim=1) @ F.normalize(train, dim=1).t()
+    assert float32[0, 0] == float32[0, 1]
+    assert knn_predict(train, torch.tensor([0, 1]), test, k=1, num_classes=2).tolist() == [1]
