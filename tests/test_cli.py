@@ -5,7 +5,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from conftest import NW_UCLA, needs_ucla, tiny_config
-from skelssl.cli import app
+from skelssl.cli import app, one_line_paragraphs
 
 runner = CliRunner()
 CRRL_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "crrl" / "nw-ucla.yaml"
@@ -25,6 +25,23 @@ def test_prepare_and_inspect_synthetic_with_pictures(tmp_path):
                                  "--save", str(tmp_path / "s.gif")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "s.gif").read_bytes()[:3] == b"GIF"
+
+
+def test_help_paragraphs_are_unwrapped_and_example_blocks_kept():
+    text = """First line.
+
+    A paragraph written
+    over two lines.
+
+    \b
+    Example:
+      skelssl demo
+    """
+    assert one_line_paragraphs(text) == ("First line.\n\nA paragraph written over two lines."
+                                         "\n\nExample:\n  skelssl demo")
+    wide = runner.invoke(app, ["pretrain", "--help"], env={"COLUMNS": "200"}).output
+    assert "trains each stage into RUN_DIR/<stage> in order; --resume continues" in wide
+    assert "\n   skelssl pretrain --resume runs/skeletonclr/nw-ucla-seed0" in wide
 
 
 def test_user_errors_are_one_line_and_exit_2(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from inspect import cleandoc
 from pathlib import Path
 
 import typer
@@ -34,7 +35,10 @@ FORMAT is one of:
   synthetic   procedural actions, generated (no --raw)
 
 Damaged files are all listed and preparation stops, unless --skip-damaged.
-Example: skelssl prepare nw-ucla --raw ../shared/data/nw-ucla/all_sqe --out data/nw-ucla
+
+\b
+Example:
+  skelssl prepare nw-ucla --raw path/to/all_sqe --out data/nw-ucla
 """
 
 
@@ -118,10 +122,11 @@ def _sample_index(names: list[str], sample: str) -> int:
 PRETRAIN_HELP = """Pretrain a self-supervised encoder from a YAML config.
 
 \b
+Examples:
   skelssl pretrain configs/skeletonclr/nw-ucla.yaml
-  skelssl pretrain configs/skeletonclr/nw-ucla.yaml --set train.epochs=50 --set seed=1
-  skelssl pretrain --resume runs/skeletonclr/nw-ucla-seed0   # continue after an interruption
-  skelssl pretrain configs/crrl/nw-ucla.yaml          # two stages: CML, then SER + distillation
+  skelssl pretrain configs/skeletonclr/nw-ucla.yaml --set seed=1
+  skelssl pretrain --resume runs/skeletonclr/nw-ucla-seed0  # after a stop
+  skelssl pretrain configs/crrl/nw-ucla.yaml   # CML, then SER + INF
 
 A config with `stages` (CRRL's pipeline) trains each stage into RUN_DIR/<stage> in order;
 --resume continues at the interrupted stage, --set stages.<stage>.train.epochs=... sets one
@@ -131,6 +136,8 @@ The run directory (default runs/<config folder>/<config name>-seed<seed>) receiv
 config.yaml (resolved), run.json (version, commit, machine, command), metrics.csv, curves.png,
 last.pt (full state, written atomically every epoch) and encoder.pt (what evaluation loads).
 Under torchrun the batch size is global and split across processes:
+
+\b
   torchrun --nproc_per_node 4 -m skelssl pretrain CONFIG
 """
 
@@ -271,8 +278,11 @@ def eval_semi(
 ) -> None:
     """Semi-supervised: the linear probe trained on labelled fractions of the training split.
 
-    The test split is always whole; the final epoch is reported. Example: skelssl eval semi
-    runs/skeletonclr/nw-ucla-seed0 --fraction 0.1 --draws 5
+    The test split is always whole; the final epoch is reported.
+
+    \b
+    Example:
+      skelssl eval semi runs/skeletonclr/nw-ucla-seed0 --fraction 0.1 --draws 5
     """
     from skelssl.eval.protocol import load_run, write_result
     from skelssl.eval.semi import FRACTIONS, semi_supervised
@@ -315,8 +325,11 @@ def eval_finetune(
     """Finetune: the encoder and a linear classifier trained end to end, then tested.
 
     Each finetuning is a resumable run in RUN_DIR/finetune/<name>/; the result (final epoch)
-    goes to RUN_DIR/results/finetune-<name>.json with its confusion matrix. Example: skelssl
-    eval finetune runs/skeletonclr/nw-ucla-seed0 --label-fraction 0.1
+    goes to RUN_DIR/results/finetune-<name>.json with its confusion matrix.
+
+    \b
+    Example:
+      skelssl eval finetune runs/skeletonclr/nw-ucla-seed0 --label-fraction 0.1
     """
     from skelssl.eval.finetune import encoder_names, finetune, write_finetune_result
     from skelssl.eval.plots import result_confusion
@@ -351,8 +364,11 @@ def eval_ensemble(
 ) -> None:
     """Weighted sum of per-stream linear-probe logits (final epoch).
 
-    Every subset of two or more streams is fused. Example: skelssl eval ensemble
-    runs/crossclr/nw-ucla-seed0
+    Every subset of two or more streams is fused.
+
+    \b
+    Example:
+      skelssl eval ensemble runs/crossclr/nw-ucla-seed0
     """
     import json
 
@@ -418,7 +434,11 @@ def plot_tsne(
     """t-SNE map of frozen features, one colour per class.
 
     Features are L2-normalised, as kNN sees them. Compare with --weights random to see what
-    pretraining changed. Example: skelssl plot tsne runs/skeletonclr/nw-ucla-seed0
+    pretraining changed.
+
+    \b
+    Example:
+      skelssl plot tsne runs/skeletonclr/nw-ucla-seed0
     """
     from skelssl.eval.plots import run_tsne
     from skelssl.eval.protocol import load_run
@@ -442,7 +462,11 @@ def plot_confusion(
     """Confusion matrix of a linear or kNN result, as a PNG beside it.
 
     Rows: true class; colour: share of that class. `skelssl eval` draws it already; this
-    redraws it. Example: skelssl plot confusion runs/crrl/nw-ucla-seed0/results/*.json
+    redraws it.
+
+    \b
+    Example:
+      skelssl plot confusion runs/crrl/nw-ucla-seed0/results/*.json
     """
     from skelssl.eval.plots import result_confusion
 
@@ -465,6 +489,25 @@ def demo(
 def version() -> None:
     """Print the skelssl version."""
     typer.echo(__version__)
+
+
+def one_line_paragraphs(text: str) -> str:
+    """Help text with every paragraph on one line, so that the terminal wraps it; a paragraph
+    that starts with \\b (a block of example commands) keeps its line breaks."""
+    paragraphs = cleandoc(text).split("\n\n")
+    return "\n\n".join(p.removeprefix("\b").strip("\n") if p.startswith("\b")
+                       else " ".join(p.split()) for p in paragraphs)
+
+
+def _tidy_help(group: typer.Typer) -> None:
+    """Apply one_line_paragraphs to the help of every command of ``group`` and its subgroups."""
+    for command in group.registered_commands:
+        command.help = one_line_paragraphs(command.help or command.callback.__doc__ or "")
+    for subgroup in group.registered_groups:
+        _tidy_help(subgroup.typer_instance)
+
+
+_tidy_help(app)
 
 
 def main() -> None:
