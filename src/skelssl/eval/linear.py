@@ -28,6 +28,7 @@ from torch import nn
 from tqdm import tqdm
 
 from skelssl.eval.metrics import top1
+from skelssl.eval.precision import probe_dtype
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,6 @@ LINEAR_PRESETS = {
 }
 STANDARDIZED = "-std"  # preset suffix: standardised features
 FeatureFn = Callable[[torch.Tensor], torch.Tensor]
-
-
-def probe_dtype(device: torch.device | str) -> torch.dtype:
-    """float64 (results independent of the thread count), float32 where unsupported (MPS)."""
-    return torch.float32 if torch.device(device).type == "mps" else torch.float64
 
 
 def get_preset(name: str) -> LinearPreset:
