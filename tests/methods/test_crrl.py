@@ -10,6 +10,7 @@ from skelssl.methods.crrl import CRRL, CRRLConfig
 from skelssl.models.gru import BiGRU, flatten_frames
 from skelssl.models.stgcn import STGCN
 from skelssl.skeleton import load_layout
+from skelssl.transforms.streams import velocity
 from skelssl.transforms.temporal import reverse_valid
 
 LAYOUT = load_layout("ucla20")
@@ -122,11 +123,27 @@ def test_every_positive_gives_a_finite_contrastive_loss(positive):
     assert torch.isfinite(out["loss"])
 
 
+def test_velocity_minmax_scales_each_sample_and_axis_of_the_velocity_to_plus_minus_one():
+    b = batch()
+    plain = make_method().positive(b.x, b.lengths, None)
+    scaled = make_method(velocity_minmax=True).positive(b.x, b.lengths, None)
+    torch.testing.assert_close(plain, velocity(b.x, b.lengths))
+    for i, length in enumerate(b.lengths.tolist()):
+        valid, raw = scaled[i, :, :length], plain[i, :, :length]
+        for axis in range(3):
+            low, high = raw[axis].min(), raw[axis].max()
+            torch.testing.assert_close(valid[axis], 2 * (raw[axis] - low) / (high - low) - 1)
+        assert valid.amin(dim=(1, 2, 3)).eq(-1).all() and valid.amax(dim=(1, 2, 3)).eq(1).all()
+        assert scaled[i, :, length:].eq(0).all()
+
+
 def test_bad_settings_are_named():
     with pytest.raises(ConfigError, match="method.reconstruct = 'backward'"):
         make_method(reconstruct="backward")
     with pytest.raises(ConfigError, match="method.positive = 'jitter'"):
         make_method(positive="jitter")
+    with pytest.raises(ConfigError, match="does not apply to positive: shear"):
+        make_method(positive="shear", velocity_minmax=True)
     with pytest.raises(ConfigError, match="nothing to learn"):
         make_method(contrast=False)
     with pytest.raises(ConfigError, match="encoder.name: bigru"):

@@ -38,6 +38,7 @@ from skelssl.models.heads import projection_head
 from skelssl.models.stream_encoder import StreamEncoder
 from skelssl.skeleton import Layout
 from skelssl.transforms.masks import temporal_average
+from skelssl.transforms.normalize import minmax_normalize
 from skelssl.transforms.spatial import gaussian_noise, rotate, shear
 from skelssl.transforms.streams import velocity
 from skelssl.transforms.temporal import reverse_valid
@@ -54,6 +55,7 @@ class CRRLConfig:
     contrast: bool = True  # CML: coordinates (query) vs the positive (key), MoCo
     reconstruct: str = "none"  # SER: none | forward | reverse | both (Table X)
     positive: str = "velocity"  # CML's key input: velocity | noise | shear | rotation (Table IX)
+    velocity_minmax: bool = False  # scale the velocity to [-1, 1] per sample, person and axis
     queue_size: int = 64
     temperature: float = 0.1
     momentum_encoder: float = 0.999  # m_enc
@@ -128,7 +130,8 @@ class CRRL(nn.Module):
         """The key encoder's input for CML (paper: velocity; Table IX: the alternatives)."""
         c = self.config
         if c.positive == "velocity":
-            return velocity(x, lengths)
+            v = velocity(x, lengths)
+            return minmax_normalize(v, lengths) if c.velocity_minmax else v
         if c.positive == "noise":
             return gaussian_noise(x, c.noise_std, generator)
         if c.positive == "shear":
@@ -200,6 +203,9 @@ def _check(config: CRRLConfig) -> None:
                           f"{RECONSTRUCT}")
     if config.positive not in POSITIVES:
         raise ConfigError(f"method.positive = {config.positive!r}; expected one of {POSITIVES}")
+    if config.velocity_minmax and config.positive != "velocity":
+        raise ConfigError(f"method.velocity_minmax scales the velocity positive; it does not "
+                          f"apply to positive: {config.positive}")
     if not config.contrast and config.reconstruct == "none" and config.teacher is None:
         raise ConfigError("method: nothing to learn; set contrast: true, reconstruct, "
                           "or a teacher")
