@@ -35,6 +35,7 @@ from skelssl.transforms.streams import velocity
 
 NEGATIVES = 64
 TEMPERATURE = 0.1
+METRICS = ("mean_abs_input", "key_cosine_mean", "key_cosine_min", "oracle_query_infonce")
 
 
 def key_inputs(x: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -86,7 +87,9 @@ def measure(run_dir: Path) -> list[dict]:
         if weights == "trained":
             method.load_state_dict(load_checkpoint(run_dir / "last.pt")["method"])
         for name, inputs in key_inputs(x, lengths).items():
-            rows.append({"run": str(run_dir), "weights": weights, "key_input": name,
+            rows.append({"run": str(run_dir), "dataset": Path(config.data.path).name,
+                         "split": f"{config.data.benchmark}/{config.data.train_split}",
+                         "weights": weights, "key_input": name,
                          "velocity_minmax_run": config.method.velocity_minmax,
                          **spread(method, inputs, lengths)})
     return rows
@@ -99,14 +102,16 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     torch.set_num_threads(1)  # bit-identical numbers on any machine's thread count
-    rows = [row for run in args.runs for row in measure(run)]
-    common = {**provenance(), "protocol": "key spread", "seeds": [],
-              "wall_time_s": round(time.perf_counter() - started, 1)}
-    rows = [{**common, **row} for row in rows]
+    measured = [row for run in args.runs for row in measure(run)]
+    common = {**provenance(), "method": "crrl", "protocol": "key spread", "seeds": [],
+              "paper": None, "wall_time_s": round(time.perf_counter() - started, 1)}
+    rows = [{**common, **{k: v for k, v in m.items() if k not in METRICS}, "metric": metric,
+             "mean": m[metric], "std": None, "values": [m[metric]]}
+            for m in measured for metric in METRICS]
     chance = np.log(NEGATIVES + 1)
     lines = [f"| `{r['run']}` | {r['weights']} | {r['key_input']} | {r['mean_abs_input']:.3f} | "
              f"{r['key_cosine_mean']:.4f} | {r['key_cosine_min']:.3f} | "
-             f"{r['oracle_query_infonce']:.2f} |" for r in rows]
+             f"{r['oracle_query_infonce']:.2f} |" for r in measured]
     markdown = [
         "# CRRL: how far apart CML's keys are",
         "",
