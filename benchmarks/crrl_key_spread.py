@@ -64,7 +64,7 @@ def spread(method: torch.nn.Module, inputs: torch.Tensor, lengths: torch.Tensor)
         keys = F.normalize(method.mlp_k(method.encoder_k(inputs, lengths)), dim=1)
     cosine = keys @ keys.T
     others = cosine[~torch.eye(len(keys), dtype=torch.bool)]
-    n, c, _, v, m = inputs.shape
+    _, c, _, v, m = inputs.shape
     values = lengths.sum().item() * c * v * m  # padded frames are zero and not counted
     return {"mean_abs_input": round(inputs.abs().sum().item() / values, 4),
             "key_cosine_mean": round(others.mean().item(), 4),
