@@ -25,9 +25,8 @@ from results import provenance, write_results
 
 from skelssl.config import load_config
 from skelssl.data.dataset import PreparedDataset
+from skelssl.engine.assembly import build_run_method, preprocess_for
 from skelssl.engine.checkpoint import load_checkpoint
-from skelssl.methods import build_method
-from skelssl.transforms.preprocess import Preprocess
 from skelssl.transforms.streams import stream
 
 DRAWS = 5  # random queues per query
@@ -39,12 +38,12 @@ def embeddings(run_dir: Path) -> tuple[dict[str, torch.Tensor], torch.Tensor, in
     the run's queue size."""
     config = load_config(run_dir / "config.yaml")
     data = PreparedDataset.open(config.data.path)
-    method = build_method(config, data.layout)
+    method = build_run_method(config, data)
     method.load_state_dict(load_checkpoint(run_dir / "last.pt")["method"])
     method.eval()
     index = data.indices(config.data.benchmark, config.data.train_split)
     x = torch.from_numpy(np.array(data.joints[index], dtype=np.float32))
-    x, _ = Preprocess(config.data, data.layout)(x, torch.from_numpy(data.lengths[index]))
+    x, _ = preprocess_for(config.data, data.layout)(x, torch.from_numpy(data.lengths[index]))
     out = {name: torch.cat([branch.embed_query(stream(part, name, data.layout))
                             for part in x.split(128)])
            for name, branch in method.branches.items()}

@@ -27,10 +27,9 @@ from results import provenance, write_results
 
 from skelssl.config import load_config
 from skelssl.data.dataset import PreparedDataset
+from skelssl.engine.assembly import build_run_method, preprocess_for
 from skelssl.engine.checkpoint import load_checkpoint
-from skelssl.methods import build_method
 from skelssl.transforms.normalize import minmax_normalize
-from skelssl.transforms.preprocess import Preprocess
 from skelssl.transforms.streams import velocity
 
 NEGATIVES = 64
@@ -78,10 +77,10 @@ def measure(run_dir: Path) -> list[dict]:
     data = PreparedDataset.open(config.data.path)
     index = data.indices(config.data.benchmark, config.data.train_split)
     x = torch.from_numpy(np.array(data.joints[index], dtype=np.float32))
-    x, lengths = Preprocess(config.data, data.layout)(
+    x, lengths = preprocess_for(config.data, data.layout)(
         x, torch.from_numpy(np.asarray(data.lengths[index])))
     torch.manual_seed(config.seed)  # the initialisation the run started from
-    method = build_method(config, data.layout).eval()
+    method = build_run_method(config, data).eval()
     rows = []
     for weights in ("initial", "trained"):
         if weights == "trained":

@@ -19,8 +19,8 @@ from pathlib import Path
 from skelssl.data.parallel import map_files
 from skelssl.data.prepare import PrepareOptions, prepare
 from skelssl.data.readers.ntu import read_file
-from skelssl.data.sequence import SampleError
 from skelssl.engine.run_dir import git_commit
+from skelssl.errors import SampleError
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 NTU60_FILES = 56_880  # raw files of NTU-60, missing-skeleton samples included

@@ -26,8 +26,8 @@ from results import provenance, write_results
 
 from skelssl.config import load_config
 from skelssl.data.dataset import PreparedDataset
+from skelssl.engine.assembly import preprocess_for
 from skelssl.eval.metrics import top1
-from skelssl.transforms.preprocess import Preprocess
 
 FRAMES = 50
 
@@ -39,7 +39,7 @@ def raw_nearest_neighbour(config_path: Path, overrides: list[str]) -> dict:
     if not data_config.frames:
         data_config = dataclasses.replace(data_config, frames=FRAMES)
     data = PreparedDataset.open(data_config.path)
-    preprocess = Preprocess(data_config, data.layout)
+    preprocess = preprocess_for(data_config, data.layout)
     features, labels = {}, {}
     for split in (data_config.train_split, data_config.test_split):
         index = data.indices(data_config.benchmark, split)

@@ -26,10 +26,10 @@ from skelssl.config import load_config
 from skelssl.data.dataset import PreparedDataset
 from skelssl.data.loader import BatchReader, epoch_batches, loader_workers
 from skelssl.data.prepare import PrepareOptions, prepare
+from skelssl.engine.assembly import build_run_method, preprocess_for
 from skelssl.engine.distributed import pick_device
-from skelssl.engine.trainer import make_optimizer, pretrain
-from skelssl.methods import build_method
-from skelssl.transforms.preprocess import Preprocess
+from skelssl.engine.optim import make_optimizer
+from skelssl.engine.trainer import pretrain
 
 
 def config_for(data: Path, batch: int, workers: int | None, device: str) -> dict:
@@ -51,9 +51,9 @@ def compute_step_rate(config, steps: int) -> float:
     data = PreparedDataset.open(config.data.path)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(0)
-    method = build_method(config, data.layout).to(device).train()
-    optimizer = make_optimizer(method, config)
-    preprocess = Preprocess(config.data, data.layout)
+    method = build_run_method(config, data).to(device).train()
+    optimizer = make_optimizer(method, config.train)
+    preprocess = preprocess_for(config.data, data.layout)
     generator = torch.Generator(device=device).manual_seed(0)
     reader = BatchReader(data, [])
     index = data.indices("xsub", "train")

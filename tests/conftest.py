@@ -58,6 +58,12 @@ def fast_preset(monkeypatch):
     return "fast"
 
 
+def factory(build):
+    """An encoder factory (what a method's ``from_config`` receives) that calls ``build()``
+    for every encoder the method asks for."""
+    return lambda slot="encoder", in_channels=None: build()
+
+
 def tiny_config(data_path, **sections) -> dict:
     """A SkeletonCLR config small enough to train an epoch in well under a second."""
     config = {

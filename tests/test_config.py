@@ -1,14 +1,36 @@
+"""Configs: strict keys, typed values and choices, overrides, several encoder sections, and the
+shipped configs (valid, and listing every key of their schema)."""
+
+import dataclasses
+import typing
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from torch import nn
 
 from conftest import tiny_config
-from skelssl.config import ConfigError, dump_config, load_config, read_yaml
+from skelssl.config import (
+    DataConfig,
+    EvalConfig,
+    RunConfig,
+    TrainConfig,
+    dump_config,
+    load_config,
+    read_yaml,
+)
 from skelssl.engine.pipeline import is_pipeline, stage_configs
-from skelssl.methods import build_method
+from skelssl.errors import ConfigError
+from skelssl.eval.linear import LINEAR_PRESETS, STANDARDIZED
+from skelssl.methods import METHODS, build_method
 from skelssl.methods.skeletonclr import SkeletonCLRConfig
+from skelssl.models import ENCODERS
 from skelssl.models.stgcn import STGCNConfig
+from skelssl.schema import field_choices
 from skelssl.skeleton import load_layout
+from skelssl.transforms.normalize import CENTER_MODES, VIEW_AXES
+from skelssl.transforms.streams import STREAMS, Stream
+from skelssl.transforms.temporal import FRAME_CAPS
 
 CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").rglob("*.yaml"))
 
@@ -17,6 +39,7 @@ def test_sections_map_onto_their_dataclasses():
     config = load_config(tiny_config("data/x"))
     assert isinstance(config.method, SkeletonCLRConfig) and config.method.queue_size == 32
     assert isinstance(config.encoder, STGCNConfig) and config.encoder.hidden_channels == 4
+    assert config.encoder_sections() == {"encoder": config.encoder}
     assert config.train.lr == 0.05 and config.train.milestones == [1]
     assert config.train.momentum == 0.9  # default kept
 
@@ -36,20 +59,40 @@ def test_wrong_types_and_values_are_rejected_with_the_key():
         load_config(tiny_config("data/x", train={"epochs": "ten"}))
     with pytest.raises(ConfigError, match=r"train\.amp: expected bool"):
         load_config(tiny_config("data/x", train={"amp": 1}))
-    with pytest.raises(ConfigError, match=r"data\.center = 'middle'"):
-        load_config(tiny_config("data/x", data={"center": "middle"}))
-    with pytest.raises(ConfigError, match=r"data\.view_axes = 'knees'; expected one of"):
-        load_config(tiny_config("data/x", data={"view_axes": "knees"}))
-    with pytest.raises(ConfigError, match=r"data\.frame_cap = 'random'; expected one of"):
-        load_config(tiny_config("data/x", data={"frame_cap": "random"}))
-    with pytest.raises(ConfigError, match=r"eval\.linear_preset: unknown linear preset 'crl'"):
-        load_config(tiny_config("data/x", eval={"linear_preset": "crl"}))
-    assert load_config(tiny_config("data/x", eval={"linear_preset": "crrl-std"}))
     for fraction in (0.0, 1.5):
         with pytest.raises(ConfigError, match=r"train\.label_fraction = .*; expected a fraction"):
             load_config(tiny_config("data/x", train={"label_fraction": fraction}))
+    with pytest.raises(ConfigError, match=r"train\.adam_betas = \[0\.9\]"):
+        load_config(tiny_config("data/x", train={"adam_betas": [0.9]}))
     with pytest.raises(ConfigError, match="missing the 'encoder' section"):
         load_config({"method": {"name": "skeletonclr"}})
+
+
+@pytest.mark.parametrize("section, key, value, allowed", [
+    ("data", "center", "middle", "'none', 'frame', 'first'"),
+    ("data", "view_axes", "knees", "'shoulders', 'hips'"),
+    ("data", "frame_cap", "random", "'even', 'stride'"),
+    ("train", "schedule", "cosin", "'step', 'cosine', 'constant'; did you mean 'cosine'"),
+    ("train", "optimizer", "lamb", "'sgd', 'adam', 'adamw', 'lars'"),
+    ("eval", "linear_preset", "crl", "'crossclr', 'crrl', 'crossclr-std', 'crrl-std'"),
+    ("method", "stream", "bones", "'joint', 'motion', 'bone', 'velocity', 'bone_motion'"),
+    ("encoder", "center_distance", "hops", "'graph', 'max_hop'"),
+])
+def test_choice_fields_list_the_allowed_values(section, key, value, allowed):
+    with pytest.raises(ConfigError, match=rf"config\.{section}\.{key}: '{value}' is not one of "
+                                          rf"{allowed}"):
+        load_config(tiny_config("data/x", **{section: {key: value}}))
+    with pytest.raises(ConfigError, match=r"train\.nesterov: expected bool"):
+        load_config(tiny_config("data/x", train={"nesterov": "yes"}))
+
+
+def test_config_choices_are_the_choices_the_code_implements():
+    assert field_choices(DataConfig, "center") == ("none", *CENTER_MODES)
+    assert field_choices(DataConfig, "view_axes") == VIEW_AXES
+    assert field_choices(DataConfig, "frame_cap") == FRAME_CAPS
+    assert typing.get_args(Stream) == STREAMS
+    presets = {name + suffix for name in LINEAR_PRESETS for suffix in ("", STANDARDIZED)}
+    assert set(field_choices(EvalConfig, "linear_preset")) == presets
 
 
 def test_overrides_set_nested_keys_as_yaml_values(tmp_path):
@@ -69,16 +112,103 @@ def test_a_dumped_config_loads_back_identically(tmp_path):
     config = load_config(tiny_config("data/x"))
     path = tmp_path / "c.yaml"
     path.write_text(dump_config(config))
+    assert "encoders" not in read_yaml(path)  # a one-encoder method writes `encoder:`
     assert load_config(path) == config
+
+
+@dataclass
+class TwoEncoderConfig:
+    name: str = "two"
+
+
+class TwoEncoders(nn.Module):
+    """A method with two encoder sections, one of which needs per-frame outputs."""
+
+    Config = TwoEncoderConfig
+    encoder_slots = {"sequence": {"frames"}, "graph": set()}
+
+
+@pytest.fixture
+def two_encoders(monkeypatch):
+    monkeypatch.setitem(METHODS, "two", TwoEncoders)
+    values = tiny_config("data/x")
+    del values["encoder"]
+    values["method"] = {"name": "two"}
+    values["encoders"] = {"sequence": {"name": "bigru", "hidden_size": 4},
+                          "graph": {"name": "stgcn", "hidden_channels": 4}}
+    return values
+
+
+def test_a_method_with_several_encoders_reads_one_section_per_slot(two_encoders, tmp_path):
+    config = load_config(two_encoders)
+    assert config.encoder is None and config.encoders["sequence"].hidden_size == 4
+    assert list(config.encoder_sections()) == ["sequence", "graph"]
+    path = tmp_path / "c.yaml"
+    path.write_text(dump_config(config))
+    assert "encoder" not in read_yaml(path) and load_config(path) == config
+
+
+def test_encoder_sections_must_match_the_method_slots(two_encoders):
+    wrong = {**two_encoders, "encoders": {**two_encoders["encoders"], "grpah": {"name": "stgcn"}}}
+    with pytest.raises(ConfigError, match=r"encoders\.grpah: method two has no encoder 'grpah'; "
+                                          r"did you mean 'graph'"):
+        load_config(wrong)
+    missing = {**two_encoders, "encoders": {"graph": {"name": "stgcn"}}}
+    with pytest.raises(ConfigError, match="missing the 'sequence' encoder section"):
+        load_config(missing)
+    single = {**two_encoders, "encoder": {"name": "stgcn"}}
+    with pytest.raises(ConfigError, match="has several encoders; give them as encoders"):
+        load_config(single)
+    swapped = {**two_encoders, "encoders": {"sequence": {"name": "stgcn"},
+                                            "graph": {"name": "bigru"}}}
+    with pytest.raises(ConfigError, match=r"encoders\.sequence\.name: method two needs an "
+                                          r"encoder providing frames; stgcn does not"):
+        load_config(swapped)
+    with pytest.raises(ConfigError, match="has one encoder; give it as the 'encoder' section"):
+        load_config({**tiny_config("data/x"), "encoders": {}})
+
+
+def configs_of(path: Path) -> list[RunConfig]:
+    values = read_yaml(path)
+    if is_pipeline(values):
+        return [config for _, config in stage_configs(values, Path("runs/x"))]
+    return [load_config(path)]
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_every_shipped_config_is_valid(path):
-    values = read_yaml(path)
-    configs = ([config for _, config in stage_configs(values, Path("runs/x"))]
-               if is_pipeline(values) else [load_config(path)])
     layout = load_layout("ucla20" if "nw-ucla" in path.name else "ntu25")
-    for config in configs:
+    for config in configs_of(path):
         assert not Path(config.data.path).is_absolute()
-        method = build_method(config, layout)  # method-level checks (streams, mining, ...)
+        method = build_method(config.method, config.encoder_sections(), layout=layout,
+                              channels=3, persons=config.data.persons)
         assert method.encoders()
+
+
+def schema_keys(cls: type) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls)}
+
+
+def missing_keys(values: dict, cls: type, where: str) -> list[str]:
+    return [f"{where}.{key}" for key in sorted(schema_keys(cls) - set(values))]
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_shipped_config_lists_every_key_of_its_schema(path):
+    values = read_yaml(path)
+    parts = [(values, "")]
+    if is_pipeline(values):
+        parts = [({**values, **stage}, f"stages.{name}.") for name, stage in values["stages"].items()]
+    missing = []
+    for part, prefix in parts:
+        missing += missing_keys(part["method"], METHODS[part["method"]["name"]].Config,
+                                f"{prefix}method")
+        missing += missing_keys(part["train"], TrainConfig, f"{prefix}train")
+    sections = values.get("encoders") or {"encoder": values["encoder"]}
+    for slot, section in sections.items():
+        where = slot if slot == "encoder" else f"encoders.{slot}"
+        missing += missing_keys(section, ENCODERS[section["name"]].Config, where)
+    missing += missing_keys(values["data"], DataConfig, "data")
+    missing += missing_keys(values["eval"], EvalConfig, "eval")
+    missing += [] if "seed" in values else ["seed"]
+    assert not missing, f"{path.name} leaves out {missing}"

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from skelssl.skeleton import NTU25, UCLA20, Layout, LayoutError, layout_from_dict, load_layout
+from skelssl.errors import LayoutError
+from skelssl.skeleton import NTU25, UCLA20, Layout, layout_from_dict, load_layout
 
 
 def chain() -> Layout:

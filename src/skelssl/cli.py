@@ -88,7 +88,11 @@ def inspect(
     """Summarise a prepared dataset and optionally save a picture of one sample."""
     from skelssl.data.dataset import PreparedDataset
     from skelssl.data.summary import summarize
+    from skelssl.viz import VIEWS
 
+    if view not in VIEWS:
+        raise typer.BadParameter(f"{view!r}: expected one of {', '.join(VIEWS)}",
+                                 param_hint="--view")
     data = PreparedDataset.open(dataset, verify=verify)
     typer.echo(summarize(data))
     if verify:
@@ -153,8 +157,8 @@ def pretrain(
     quiet: bool = typer.Option(False, help="No progress bars or epoch lines."),
 ) -> None:
     from skelssl.config import apply_overrides, load_config, read_yaml
-    from skelssl.engine.pipeline import PIPELINE_FILE, is_pipeline, run_pipeline
-    from skelssl.engine.run_dir import CONFIG_FILE
+    from skelssl.engine.pipeline import is_pipeline, run_pipeline
+    from skelssl.engine.run_dir import CONFIG_FILE, PIPELINE_FILE
     from skelssl.engine.trainer import pretrain as run_pretrain
 
     if resume is not None:
@@ -511,26 +515,21 @@ _tidy_help(app)
 
 
 def main() -> None:
-    """Entry point: user errors become one clear line on stderr and exit status 2."""
-    from skelssl.data.dataset import DatasetError
-    from skelssl.data.prepare import PrepareError
-    from skelssl.data.sequence import SampleError
-    from skelssl.engine.trainer import TrainingDiverged
-    from skelssl.eval.features import EncoderChangedError
-    from skelssl.skeleton import LayoutError
+    """Entry point: user errors (and file-system errors) become one clear line on stderr and
+    the error's exit status; anything else is a bug and shows its traceback."""
+    from skelssl.errors import UserError
 
     try:
         app(standalone_mode=False)
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except (PrepareError, DatasetError, SampleError, LayoutError, FileNotFoundError,
-            ValueError) as error:
+    except UserError as error:
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
+    except OSError as error:  # a path that is not there, not writable, a full disk
         typer.echo(f"error: {error}", err=True)
         sys.exit(2)
-    except (TrainingDiverged, EncoderChangedError) as error:
-        typer.echo(f"error: {error}", err=True)
-        sys.exit(3)
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except Exception as error:

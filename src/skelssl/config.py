@@ -1,30 +1,28 @@
 """Run configuration: YAML files mapped onto dataclasses, strict keys, ``--set a.b=v`` overrides.
 
-A config has fixed sections (``data``, ``train``, ``eval``) and two sections whose schema is
-chosen by their ``name`` key: ``method`` (see ``skelssl.methods.METHODS``) and ``encoder``
-(see ``skelssl.models.ENCODERS``). Unknown keys are errors naming the closest valid key.
+A config has fixed sections (``data``, ``train``, ``eval``, ``seed``), a ``method`` section
+whose schema its ``name`` chooses (see ``skelssl.methods.METHODS``) and the method's encoder
+sections, each chosen by its own ``name`` (see ``skelssl.models.ENCODERS``): one ``encoder``
+section for a method with one encoder slot, or ``encoders: {slot: section, ...}`` for a
+method with several (ISC's sequence, graph and image encoders). Unknown keys and values
+outside a field's choices are errors naming the key and what was expected.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import difflib
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
-from skelssl.eval.linear import get_preset
-from skelssl.transforms.normalize import VIEW_AXES
-from skelssl.transforms.temporal import FRAME_CAPS
+from skelssl.errors import ConfigError
+from skelssl.schema import closest, from_dict, named_section
 
-
-class ConfigError(ValueError):
-    """A config file or override does not match the schema."""
+# The linear presets of skelssl.eval.linear (a test keeps the two lists equal).
+LinearPresetName = Literal["crossclr", "crrl", "crossclr-std", "crrl-std"]
 
 
 @dataclass
@@ -36,33 +34,49 @@ class DataConfig:
     train_split: str = "train"
     test_split: str = "test"
     persons: int = 2
-    center: str = "frame"  # none | frame (centre joint per frame) | first (centre joint, frame 0)
+    # none | frame (centre joint per frame) | first (centre joint of the first frame)
+    center: Literal["none", "frame", "first"] = "frame"
     align_view: bool = False  # rotate into the body frame of the first frame
-    view_axes: str = "shoulders"  # shoulders (x) + spine | spine (y) + hips (Predict & Cluster)
+    # shoulders (x) + spine | spine (y) + hips (Predict & Cluster)
+    view_axes: Literal["shoulders", "hips"] = "shoulders"
     minmax: bool = False  # scale each sample/person/coordinate to [−1, 1]
     max_frames: int = 0  # subsample longer sequences to this many frames (CRRL); 0 = no cap
-    frame_cap: str = "even"  # even (spread over the sequence) | stride (every ⌊L/max⌋-th, P&C)
+    # even (spread over the sequence) | stride (every ⌊L/max⌋-th, Predict & Cluster)
+    frame_cap: Literal["even", "stride"] = "even"
     frames: int = 50  # resize the valid frames to this many; 0 keeps them as stored
     workers: int | None = None  # reader processes; null = none on CPU, up to 4 beside a GPU
+
+    def preprocessing(self) -> dict[str, Any]:
+        """The keyword arguments of ``skelssl.transforms.preprocess.Preprocess``."""
+        keys = ("persons", "center", "align_view", "view_axes", "minmax", "max_frames",
+                "frame_cap", "frames")
+        return {key: getattr(self, key) for key in keys}
 
 
 @dataclass
 class TrainConfig:
-    """Optimisation: SGD with a step or cosine schedule and an optional linear warm-up."""
+    """Optimisation: the optimiser, a step or cosine schedule with an optional linear warm-up,
+    mixed precision, the device and synchronised BatchNorm under DDP."""
 
     epochs: int = 300
     batch_size: int = 128  # global: split across DDP processes
+    optimizer: Literal["sgd", "adam", "adamw", "lars"] = "sgd"
     lr: float = 0.1
-    momentum: float = 0.9
+    momentum: float = 0.9  # sgd and lars
     weight_decay: float = 1e-4
-    nesterov: bool = False
-    schedule: str = "step"  # step | cosine | constant
+    nesterov: bool = False  # sgd and lars
+    adam_betas: list[float] = field(default_factory=lambda: [0.9, 0.999])  # adam and adamw
+    lars_eta: float = 0.001  # lars trust coefficient (SimCLR)
+    # false: no weight decay on biases and normalisation weights (lars never adapts them)
+    decay_bias_and_norm: bool = True
+    schedule: Literal["step", "cosine", "constant"] = "step"
     milestones: list[int] = field(default_factory=lambda: [250])
     gamma: float = 0.1
     warmup_epochs: float = 0.0
     grad_clip: float | None = None  # max global gradient norm
     amp: bool = True  # mixed precision on CUDA (bf16 when supported, else fp16); off on CPU
     device: str = "auto"  # auto | cpu | cuda | cuda:1 ...
+    sync_bn: bool = False  # synchronised BatchNorm across DDP processes (CUDA only)
     label_fraction: float = 1.0  # train on a class-balanced fraction of the training split
     label_draw: int = 0  # which draw of that fraction (its seed)
 
@@ -71,7 +85,7 @@ class TrainConfig:
 class EvalConfig:
     """Evaluation defaults for ``skelssl eval`` on this run."""
 
-    linear_preset: str = "crossclr"  # crossclr | crrl (METHODS §7), + "-std": standardised
+    linear_preset: LinearPresetName = "crossclr"  # METHODS §7; "-std": standardised features
     knn_k: list[int] = field(default_factory=lambda: [1, 20])
     knn_temperature: float = 0.1
     batch_size: int = 256
@@ -82,90 +96,31 @@ class RunConfig:
     """One pretraining run."""
 
     method: Any = None  # a method's config dataclass, chosen by method.name
-    encoder: Any = None  # an encoder's config dataclass, chosen by encoder.name
+    encoder: Any = None  # the encoder section of a one-slot method, chosen by encoder.name
+    encoders: dict[str, Any] = field(default_factory=dict)  # slot → section (several slots)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     seed: int = 0
 
+    def encoder_sections(self) -> dict[str, Any]:
+        """Slot → encoder config section, whichever way the config gave them."""
+        return {"encoder": self.encoder} if self.encoder is not None else dict(self.encoders)
 
-def _method_schemas() -> dict[str, type]:
+
+SINGLE_SLOT = "encoder"
+
+
+def method_classes() -> dict[str, Any]:
     from skelssl.methods import METHODS
 
-    return {name: cls.Config for name, cls in METHODS.items()}
+    return METHODS
 
 
-def _encoder_schemas() -> dict[str, type]:
+def encoder_classes() -> dict[str, Any]:
     from skelssl.models import ENCODERS
 
-    return {name: cls.Config for name, cls in ENCODERS.items()}
-
-
-NAMED_SECTIONS = {"method": _method_schemas, "encoder": _encoder_schemas}
-
-
-def _closest(key: str, valid: list[str]) -> str:
-    match = difflib.get_close_matches(key, valid, n=1, cutoff=0.0)
-    return f"; did you mean {match[0]!r}?" if match else ""
-
-
-def _convert(value: Any, kind: Any, where: str) -> Any:
-    origin = typing.get_origin(kind)
-    if origin in (typing.Union, types.UnionType):
-        options = typing.get_args(kind)
-        if value is None and type(None) in options:
-            return None
-        kind = next(option for option in options if option is not type(None))
-        origin = typing.get_origin(kind)
-    if dataclasses.is_dataclass(kind):
-        return from_dict(kind, value, where)
-    if origin is list:
-        if not isinstance(value, list):
-            raise ConfigError(f"{where}: expected a list, got {value!r}")
-        (item,) = typing.get_args(kind)
-        return [_convert(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
-    if kind is Any:
-        return value
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ConfigError(f"{where}: expected {kind.__name__}, got {value!r}")
-    return value
-
-
-def from_dict(cls: type, values: Any, where: str = "config") -> Any:
-    """Build dataclass ``cls`` from a mapping, rejecting unknown keys and wrong types."""
-    if values is None:
-        values = {}
-    if not isinstance(values, dict):
-        raise ConfigError(f"{where}: expected a mapping of keys, got {values!r}")
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    for key in values:
-        if key not in names:
-            raise ConfigError(f"{where}.{key}: unknown key{_closest(str(key), names)} "
-                              f"(valid: {', '.join(names)})")
-    kwargs = {}
-    for name in names:
-        if name not in values:
-            continue
-        if name in NAMED_SECTIONS and cls is RunConfig:
-            kwargs[name] = _named_section(name, values[name], f"{where}.{name}")
-        else:
-            kwargs[name] = _convert(values[name], hints[name], f"{where}.{name}")
-    return cls(**kwargs)
-
-
-def _named_section(section: str, values: Any, where: str) -> Any:
-    schemas = NAMED_SECTIONS[section]()
-    if not isinstance(values, dict) or "name" not in values:
-        raise ConfigError(f"{where}: needs a 'name' (one of {sorted(schemas)})")
-    name = values["name"]
-    if name not in schemas:
-        hint = _closest(str(name), list(schemas))
-        raise ConfigError(f"{where}.name: unknown {section} {name!r}{hint} "
-                          f"(valid: {', '.join(sorted(schemas))})")
-    return from_dict(schemas[name], values, where)
+    return ENCODERS
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -213,53 +168,103 @@ def load_config(source: str | Path | dict, overrides: list[str] | None = None,
 
     ``where`` names the source in error messages (default: the file, or ``config``).
     """
-    from_file = not isinstance(source, dict)
-    values = read_yaml(source) if from_file else copy.deepcopy(source)
-    where = where or (str(source) if from_file else "config")
+    if isinstance(source, dict):
+        values, where = copy.deepcopy(source), where or "config"
+    else:
+        values, where = read_yaml(source), where or str(source)
     if "stages" in values:
         raise ConfigError(f"{where}: a multi-stage pipeline config; run it with "
                           "`skelssl pretrain`, evaluate its run directory")
     values = apply_overrides(values, overrides or [])
-    for section in NAMED_SECTIONS:
-        if section not in values:
-            raise ConfigError(f"{where}: missing the '{section}' section")
-    config = from_dict(RunConfig, values, where)
+    config = _parse(values, where)
     check_config(config, where)
     return config
 
 
+def _parse(values: dict, where: str) -> RunConfig:
+    if "method" not in values:
+        raise ConfigError(f"{where}: missing the 'method' section")
+    method = named_section(method_classes(), values["method"], f"{where}.method", "method")
+    slots = method_classes()[method.name].encoder_slots
+    plain = {key: value for key, value in values.items()
+             if key not in ("method", "encoder", "encoders")}
+    config: RunConfig = from_dict(RunConfig, plain, where)
+    config.method = method
+    if list(slots) == [SINGLE_SLOT]:
+        if "encoders" in values:
+            raise ConfigError(f"{where}.encoders: method {method.name} has one encoder; give "
+                              "it as the 'encoder' section")
+        if "encoder" not in values:
+            raise ConfigError(f"{where}: missing the 'encoder' section")
+        config.encoder = _encoder_section(values["encoder"], f"{where}.encoder")
+        return config
+    if "encoder" in values:
+        raise ConfigError(f"{where}.encoder: method {method.name} has several encoders; give "
+                          f"them as encoders: {{{', '.join(slots)}}}")
+    sections = values.get("encoders")
+    if not isinstance(sections, dict):
+        raise ConfigError(f"{where}: missing the 'encoders' section "
+                          f"(method {method.name} needs {', '.join(slots)})")
+    for slot in sections:
+        if slot not in slots:
+            raise ConfigError(f"{where}.encoders.{slot}: method {method.name} has no encoder "
+                              f"{slot!r}{closest(str(slot), list(slots))}")
+    for slot in slots:
+        if slot not in sections:
+            raise ConfigError(f"{where}.encoders: missing the {slot!r} encoder section")
+    config.encoders = {slot: _encoder_section(sections[slot], f"{where}.encoders.{slot}")
+                       for slot in slots}
+    return config
+
+
+def _encoder_section(values: Any, where: str) -> Any:
+    return named_section(encoder_classes(), values, where, "encoder")
+
+
 def check_config(config: RunConfig, where: str = "config") -> None:
-    """Value checks that the types alone do not express."""
-    choices = {"data.center": (config.data.center, ("none", "frame", "first")),
-               "data.view_axes": (config.data.view_axes, VIEW_AXES),
-               "data.frame_cap": (config.data.frame_cap, FRAME_CAPS),
-               "train.schedule": (config.train.schedule, ("step", "cosine", "constant"))}
-    for key, (value, valid) in choices.items():
-        if value not in valid:
-            raise ConfigError(f"{where}: {key} = {value!r}; expected one of {valid}")
-    positive = {"train.batch_size": config.train.batch_size,
-                "data.persons": config.data.persons}
-    for key, value in positive.items():
+    """Value checks that the field types alone do not express."""
+    at_least_one = {"train.batch_size": config.train.batch_size,
+                    "data.persons": config.data.persons}
+    for key, value in at_least_one.items():
         if value < 1:
             raise ConfigError(f"{where}: {key} = {value}; expected at least 1")
     for key in ("frames", "max_frames"):
         if getattr(config.data, key) < 0:
             raise ConfigError(f"{where}: data.{key} = {getattr(config.data, key)}; expected ≥ 0")
-    try:
-        get_preset(config.eval.linear_preset)
-    except ValueError as error:
-        raise ConfigError(f"{where}: eval.linear_preset: {error}") from None
     if not 0.0 < config.train.label_fraction <= 1.0:
         raise ConfigError(f"{where}: train.label_fraction = {config.train.label_fraction}; "
                           "expected a fraction in (0, 1]")
     if config.train.epochs < 0:
         raise ConfigError(f"{where}: train.epochs = {config.train.epochs}; expected ≥ 0 "
                           "(0 saves the encoder at its initialisation)")
+    if len(config.train.adam_betas) != 2 or not all(0 <= b < 1 for b in config.train.adam_betas):
+        raise ConfigError(f"{where}: train.adam_betas = {config.train.adam_betas}; expected two "
+                          "numbers in [0, 1)")
+    check_encoder_capabilities(config, where)
+
+
+def check_encoder_capabilities(config: RunConfig, where: str = "config") -> None:
+    """Each encoder section provides what the method needs of that slot (e.g. CRRL's
+    per-frame outputs)."""
+    slots = method_classes()[config.method.name].encoder_slots
+    encoders = encoder_classes()
+    for slot, section in config.encoder_sections().items():
+        missing = set(slots[slot]) - set(encoders[section.name].provides)
+        if missing:
+            able = sorted(name for name, cls in encoders.items()
+                          if set(slots[slot]) <= set(cls.provides))
+            key = "encoder" if slot == SINGLE_SLOT else f"encoders.{slot}"
+            raise ConfigError(f"{where}.{key}.name: method {config.method.name} needs an "
+                              f"encoder providing {', '.join(sorted(missing))}; "
+                              f"{section.name} does not (encoders that do: {', '.join(able)})")
 
 
 def to_dict(config: RunConfig) -> dict:
-    """Plain mapping of a config (what is written as the run's resolved config.yaml)."""
-    return dataclasses.asdict(config)
+    """Plain mapping of a config (what is written as the run's resolved config.yaml); the
+    encoder sections appear the way the method takes them."""
+    values = dataclasses.asdict(config)
+    del values["encoders" if config.encoder is not None else "encoder"]
+    return values
 
 
 def dump_config(config: RunConfig) -> str:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from skelssl.transforms.masks import temporal_average
-
 
 def moco_logits(q: torch.Tensor, k: torch.Tensor, queue: torch.Tensor) -> torch.Tensor:
     """[q·k⁺, q·queue] per query, shape (N, 1 + K), in float32; inputs are L2-normalised."""
@@ -57,7 +55,9 @@ def sequence_mse(prediction: torch.Tensor, target: torch.Tensor, lengths: torch.
     """Reconstruction error of frames[N, T, D]: squared error summed over a frame's D values,
     averaged over the sample's valid frames, then over samples (CRRL's L_r per direction)."""
     per_frame = ((prediction.float() - target.float()) ** 2).sum(dim=2)
-    return temporal_average(per_frame, lengths).mean()
+    lengths = lengths.to(per_frame.device)
+    valid = torch.arange(per_frame.shape[1], device=per_frame.device)[None] < lengths[:, None]
+    return ((per_frame * valid).sum(dim=1) / lengths.clamp(min=1)).mean()
 
 
 def distillation_loss(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:

@@ -15,9 +15,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-
-class LayoutError(ValueError):
-    """A layout definition is inconsistent or cannot be found."""
+from skelssl.errors import LayoutError
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from skelssl.data.dataset import DatasetError, PreparedDataset, label_fraction_indices
+from skelssl.data.dataset import PreparedDataset, label_fraction_indices
+from skelssl.errors import DatasetError
 
 
 def test_subset_items_and_errors(small_synthetic):

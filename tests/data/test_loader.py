@@ -4,6 +4,7 @@ import torch
 
 from skelssl.data.dataset import PreparedDataset
 from skelssl.data.loader import BatchReader, batch_loader, epoch_batches
+from skelssl.errors import ConfigError
 
 
 def test_batch_order_is_a_function_of_seed_and_epoch():
@@ -23,9 +24,9 @@ def test_processes_split_each_global_batch():
     parts = [epoch_batches(index, 8, 1, 2, rank=r, world_size=2) for r in range(2)]
     for b, batch in enumerate(whole):
         assert np.concatenate([parts[0][b], parts[1][b]]).tolist() == batch.tolist()
-    with pytest.raises(ValueError, match="not divisible by 3"):
+    with pytest.raises(ConfigError, match="not divisible by 3"):
         epoch_batches(index, 8, 0, 0, world_size=3)
-    with pytest.raises(ValueError, match="no full batch"):
+    with pytest.raises(ConfigError, match="no full batch"):
         epoch_batches(index[:5], 8, 0, 0)
 
 

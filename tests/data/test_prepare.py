@@ -6,7 +6,7 @@ import pytest
 
 from conftest import NTU_SAMPLES, NW_UCLA, TRUNCATED_NTU, needs_ntu, needs_ucla
 from skelssl.data import prepare as prepare_module
-from skelssl.data.dataset import DatasetError, PreparedDataset
+from skelssl.data.dataset import PreparedDataset
 from skelssl.data.prepare import (
     DamagedDataError,
     PrepareError,
@@ -14,6 +14,7 @@ from skelssl.data.prepare import (
     prepare,
     write_prepared,
 )
+from skelssl.errors import DatasetError
 
 
 def test_round_trip_matches_the_raw_sequences(tmp_path, small_synthetic):

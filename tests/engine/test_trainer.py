@@ -14,7 +14,8 @@ from torch import nn
 from conftest import tiny_config
 from skelssl.config import dump_config, load_config
 from skelssl.engine.checkpoint import load_checkpoint
-from skelssl.engine.trainer import TrainingDiverged, pretrain
+from skelssl.engine.trainer import pretrain
+from skelssl.errors import ConfigError, TrainingDiverged
 from skelssl.methods import METHODS
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
@@ -83,6 +84,7 @@ class Exploding(nn.Module):
     """A method whose loss turns NaN in a chosen epoch."""
 
     Config = ExplodingConfig
+    encoder_slots = {"encoder": set()}
 
     def __init__(self, explode_at):
         super().__init__()
@@ -90,7 +92,7 @@ class Exploding(nn.Module):
         self.weight = nn.Parameter(torch.ones(3))
 
     @classmethod
-    def from_config(cls, config, layout, make_encoder):
+    def from_config(cls, config, *, layout, encoders):
         return cls(config.explode_at)
 
     def training_step(self, batch, epoch, generator=None):
@@ -142,5 +144,5 @@ def test_overrides_given_on_resume_are_recorded_in_the_config(tmp_path, prepared
 def test_a_labelled_fraction_smaller_than_a_batch_is_refused(tmp_path, prepared_synthetic):
     config = load_config(tiny_config(prepared_synthetic,
                                      train={"label_fraction": 0.1, "batch_size": 32}))
-    with pytest.raises(ValueError, match="16 training samples, fewer than train.batch_size = 32"):
+    with pytest.raises(ConfigError, match="16 training samples, fewer than train.batch_size = 32"):
         pretrain(config, tmp_path / "run", progress=False)

@@ -6,6 +6,7 @@ import torch
 
 from skelssl.config import load_config
 from skelssl.data.dataset import PreparedDataset
+from skelssl.errors import EvalError
 from skelssl.eval.finetune import encoder_names, finetune, finetune_config
 
 
@@ -15,7 +16,7 @@ def run_dir(tiny_run):
 
 
 def encoder_weights(path):
-    return torch.load(path / "encoder.pt", weights_only=True)["encoders"]["joint"]
+    return torch.load(path / "encoder.pt", weights_only=True)["encoders"]["joint"]["state"]
 
 
 def test_the_config_takes_data_encoder_and_seed_from_the_run(run_dir, prepared_synthetic):
@@ -30,7 +31,7 @@ def test_the_config_takes_data_encoder_and_seed_from_the_run(run_dir, prepared_s
     labelled = PreparedDataset.open(prepared_synthetic).subset("xsub", "train", 0.5, 0)
     assert train["batch_size"] == min(64, len(labelled)) and train["label_fraction"] == 0.5
     assert finetune_config(run_dir, "crossclr", "joint", "random")["method"]["init"] is None
-    with pytest.raises(ValueError, match="unknown finetune preset 'crrl'"):
+    with pytest.raises(EvalError, match="unknown finetune preset 'crrl'"):
         finetune_config(run_dir, "crrl", "joint", "trained")
     assert encoder_names(run_dir) == ["joint"]
 
@@ -64,5 +65,5 @@ def test_finetuning_on_a_fraction_trains_every_weight_and_resumes(run_dir):
 
 
 def test_unknown_streams_are_refused(run_dir):
-    with pytest.raises(ValueError, match="no encoder 'bone'"):
+    with pytest.raises(EvalError, match="no encoder 'bone'"):
         finetune(run_dir, stream="bone", epochs=0, progress=False)

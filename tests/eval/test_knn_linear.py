@@ -4,6 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from skelssl.errors import EvalError
 from skelssl.eval.knn import knn_predict
 from skelssl.eval.linear import LINEAR_PRESETS, LinearPreset, get_preset, train_linear
 from skelssl.eval.metrics import top1
@@ -23,7 +24,7 @@ def test_nearest_neighbour_and_weighted_vote_by_hand():
     chunked = knn_predict(train, labels, test, 2, 3, chunk=1)
     assert torch.equal(chunked, knn_predict(train, labels, test, 2, 3))
     assert top1(torch.tensor([0, 1, 1, 2]), torch.tensor([0, 1, 2, 2])) == 75.0
-    with pytest.raises(ValueError, match="k must be at least 1"):
+    with pytest.raises(EvalError, match="k must be at least 1"):
         knn_predict(train, labels, test, 0, 3)
 
 
@@ -55,7 +56,7 @@ def test_linear_probe_separates_separable_features():
 def test_std_presets_are_the_papers_presets_on_standardised_features():
     assert get_preset("crrl-std") == replace(LINEAR_PRESETS["crrl"], standardize=True)
     assert not get_preset("crossclr").standardize
-    with pytest.raises(ValueError, match="unknown linear preset 'crrl-sd'.*'-std'"):
+    with pytest.raises(EvalError, match="unknown linear preset 'crrl-sd'.*'-std'"):
         get_preset("crrl-sd")
 
 

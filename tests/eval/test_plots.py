@@ -8,6 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
+from skelssl.errors import EvalError
 from skelssl.eval.plots import (
     balanced_subset,
     result_confusion,
@@ -40,7 +41,7 @@ def test_tsne_keeps_well_separated_clusters_apart():
     distances = np.linalg.norm(points[:, None] - points[None], axis=-1)
     np.fill_diagonal(distances, np.inf)
     assert np.all(labels[distances.argmin(axis=1)] == labels)
-    with pytest.raises(ValueError, match="at least 5 samples"):
+    with pytest.raises(EvalError, match="at least 5 samples"):
         tsne_embedding(features[:4])
 
 
@@ -62,7 +63,7 @@ def test_tsne_of_a_run_and_confusion_of_its_result(run_dir):
     assert picture == run_dir / "results" / "tsne-trained-joint-test.png"
     with Image.open(picture) as image:
         assert image.format == "PNG"
-    with pytest.raises(ValueError, match="expected 'train' or 'test'"):
+    with pytest.raises(EvalError, match="expected 'train' or 'test'"):
         run_tsne(run, "joint", "val")
     result = knn_eval(run, "joint", 1, 0.1)
     labels = run.data.labels[run.split("test")]
@@ -75,5 +76,5 @@ def test_tsne_of_a_run_and_confusion_of_its_result(run_dir):
     assert result_confusion(path) == path.with_suffix(".png") and path.with_suffix(".png").is_file()
     ensemble = path.parent / "ensemble.json"
     ensemble.write_text(json.dumps({"protocol": "ensemble"}))
-    with pytest.raises(ValueError, match="no 'predictions'"):
+    with pytest.raises(EvalError, match="no 'predictions'"):
         result_confusion(ensemble)

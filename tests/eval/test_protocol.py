@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from skelssl.data.dataset import label_fraction_indices
-from skelssl.eval.features import EncoderChangedError
+from skelssl.errors import EncoderChangedError, EvalError
 from skelssl.eval.linear import get_preset, train_linear
 from skelssl.eval.protocol import (
     cached_features,
@@ -26,12 +26,12 @@ def run_dir(tiny_run):
 
 def test_trained_weights_are_loaded_and_random_ones_are_not(run_dir):
     trained, random = load_run(run_dir, "trained"), load_run(run_dir, "random")
-    saved = torch.load(run_dir / "encoder.pt", weights_only=True)["encoders"]["joint"]
-    for key, value in trained.encoders["joint"].state_dict().items():
+    saved = torch.load(run_dir / "encoder.pt", weights_only=True)["encoders"]["joint"]["state"]
+    for key, value in trained.encoders["joint"].encoder.state_dict().items():
         assert torch.equal(value, saved[key]), key
     assert trained.encoder_epoch == 1 and random.encoder_epoch is None
-    weight = "encoder.blocks.0.gcn.conv.weight"
-    assert not torch.equal(random.encoders["joint"].state_dict()[weight], saved[weight])
+    weight = "blocks.0.gcn.conv.weight"
+    assert not torch.equal(random.encoders["joint"].encoder.state_dict()[weight], saved[weight])
     # random weights get BN statistics from the training inputs, not the (0, 1) init
     assert random.encoders["joint"].encoder.data_bn.running_var.std() > 0
     assert not trained.encoders["joint"].training
@@ -94,5 +94,5 @@ def test_semi_supervised_summarises_every_fraction_and_draw(run_dir, fast_preset
         assert row["mean"] == pytest.approx(sum(values) / 2)
         assert row["std"] == pytest.approx(abs(values[0] - values[1]) / 2 ** 0.5)
     assert write_result(run, result).name == "semi-fast-trained-joint.json"
-    with pytest.raises(ValueError, match="draws must be at least 1"):
+    with pytest.raises(EvalError, match="draws must be at least 1"):
         semi_supervised(run, "joint", fast_preset, (0.5,), draws=0)

@@ -8,14 +8,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import tiny_config
-from skelssl.config import ConfigError, load_config
-from skelssl.data.loader import Batch
+from conftest import factory, tiny_config
+from skelssl.config import load_config
 from skelssl.engine.checkpoint import load_checkpoint
 from skelssl.engine.trainer import pretrain
+from skelssl.errors import ConfigError, EvalError
 from skelssl.eval.ensemble import ensemble_eval, fuse_logits
 from skelssl.eval.protocol import load_run
 from skelssl.losses import infonce_of_logits, knowledge_mining_loss
+from skelssl.methods import Batch
 from skelssl.methods.crossclr import CrosSCLR, CrosSCLRConfig
 from skelssl.models.stgcn import STGCN
 from skelssl.skeleton import NTU25
@@ -58,8 +59,8 @@ def tiny_crossclr(streams=("joint", "motion", "bone"), **options):
     torch.manual_seed(0)
     config = CrosSCLRConfig(streams=list(streams), queue_size=16, projection_dim=8,
                             momentum=0.9, **options)
-    return CrosSCLR.from_config(config, NTU25, lambda channels: STGCN(
-        "ntu25", in_channels=channels, hidden_channels=4, feature_dim=16, dropout=0.0))
+    return CrosSCLR.from_config(config, layout=NTU25, encoders=factory(lambda: STGCN(
+        "ntu25", hidden_channels=4, feature_dim=16, dropout=0.0)))
 
 
 def test_each_stream_has_its_own_encoders_heads_and_queue():
@@ -101,7 +102,11 @@ def test_bad_stream_sets_are_refused():
     with pytest.raises(ConfigError, match="needs at least two streams"):
         tiny_crossclr(streams=("joint",))
     with pytest.raises(ConfigError, match="method.streams"):
-        tiny_crossclr(streams=("joint", "jiont"))
+        tiny_crossclr(streams=("joint", "joint"))
+    with pytest.raises(ConfigError, match=r"method\.streams\[1\]: 'jiont' is not one of .*"
+                                          r"did you mean 'joint'"):
+        load_config(tiny_config("data/x", method={"name": "crossclr",
+                                                  "streams": ["joint", "jiont"]}))
     with pytest.raises(ConfigError, match="method.topk = 17"):
         tiny_crossclr(topk=17)  # the queue holds 16
     assert list(tiny_crossclr(streams=("joint",), mining="single").encoders()) == ["joint"]
@@ -145,7 +150,7 @@ def test_ensemble_fuses_weighted_logits_and_needs_a_weight_per_stream():
     logits = {"joint": torch.tensor([[1.0, 0.0]]), "motion": torch.tensor([[0.0, 2.0]])}
     fused = fuse_logits(logits, {"joint": 0.6, "motion": 0.4})
     torch.testing.assert_close(fused, torch.tensor([[0.6, 0.8]]))
-    with pytest.raises(ValueError, match="no ensemble weight for stream 'motion'"):
+    with pytest.raises(EvalError, match="no ensemble weight for stream 'motion'"):
         fuse_logits(logits, {"joint": 1.0})
 
 
@@ -154,7 +159,7 @@ def test_ensemble_of_single_stream_runs_refuses_a_repeated_stream(tmp_path, prep
     config = load_config(tiny_config(prepared_synthetic, train={"epochs": 1}))
     pretrain(config, tmp_path / "a", progress=False)
     pretrain(config, tmp_path / "b", progress=False)
-    with pytest.raises(ValueError, match="stream 'joint' is in both"):
+    with pytest.raises(EvalError, match="stream 'joint' is in both"):
         ensemble_eval([load_run(tmp_path / "a"), load_run(tmp_path / "b")], fast_preset,
                       progress=False)
 

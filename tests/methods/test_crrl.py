@@ -4,11 +4,12 @@ import pytest
 import torch
 from torch import nn
 
-from skelssl.config import ConfigError
-from skelssl.data.loader import Batch
+from conftest import factory, tiny_config
+from skelssl.config import load_config
+from skelssl.errors import ConfigError
+from skelssl.methods import Batch
 from skelssl.methods.crrl import CRRL, CRRLConfig
 from skelssl.models.gru import BiGRU, flatten_frames
-from skelssl.models.stgcn import STGCN
 from skelssl.skeleton import load_layout
 from skelssl.transforms.streams import velocity
 from skelssl.transforms.temporal import reverse_valid
@@ -19,7 +20,8 @@ LAYOUT = load_layout("ucla20")
 def make_method(**options) -> CRRL:
     torch.manual_seed(0)
     config = CRRLConfig(queue_size=16, mlp_dim=8, **options)
-    return CRRL(config, LAYOUT, lambda channels: BiGRU(60, hidden_size=6, dropout=0.0))
+    return CRRL(config, layout=LAYOUT,
+                encoders=factory(lambda: BiGRU(60, hidden_size=6, dropout=0.0)))
 
 
 def batch(n=8, frames=10, seed=0) -> Batch:
@@ -137,14 +139,25 @@ def test_velocity_minmax_scales_each_sample_and_axis_of_the_velocity_to_plus_min
         assert scaled[i, :, length:].eq(0).all()
 
 
+def crrl_config(**method) -> dict:
+    values = tiny_config("data/x")
+    values["method"] = {"name": "crrl", **method}
+    values["encoder"] = {"name": "bigru", "hidden_size": 4}
+    return values
+
+
 def test_bad_settings_are_named():
-    with pytest.raises(ConfigError, match="method.reconstruct = 'backward'"):
-        make_method(reconstruct="backward")
-    with pytest.raises(ConfigError, match="method.positive = 'jitter'"):
-        make_method(positive="jitter")
+    with pytest.raises(ConfigError, match=r"method\.reconstruct: 'backward' is not one of "
+                                          r"'none', 'forward', 'reverse', 'both'"):
+        load_config(crrl_config(reconstruct="backward"))
+    with pytest.raises(ConfigError, match=r"method\.positive: 'jitter' is not one of"):
+        load_config(crrl_config(positive="jitter"))
     with pytest.raises(ConfigError, match="does not apply to positive: shear"):
         make_method(positive="shear", velocity_minmax=True)
     with pytest.raises(ConfigError, match="nothing to learn"):
-        make_method(contrast=False)
-    with pytest.raises(ConfigError, match="encoder.name: bigru"):
-        CRRL(CRRLConfig(), LAYOUT, lambda c: STGCN("ucla20", hidden_channels=4, feature_dim=8))
+        load_config(crrl_config(contrast=False))
+    stgcn = crrl_config()
+    stgcn["encoder"] = {"name": "stgcn", "hidden_channels": 4}
+    with pytest.raises(ConfigError, match=r"encoder\.name: method crrl needs an encoder "
+                                          r"providing frames; stgcn does not .*bigru, bilstm"):
+        load_config(stgcn)

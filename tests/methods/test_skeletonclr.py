@@ -1,20 +1,22 @@
 import torch
 
+from conftest import factory
 from skelssl.data.dataset import PreparedDataset
-from skelssl.data.loader import Batch
 from skelssl.data.synthetic import make_synthetic
+from skelssl.methods import Batch
 from skelssl.methods.moco import FeatureQueue, momentum_update
-from skelssl.methods.skeletonclr import SkeletonCLR
+from skelssl.methods.skeletonclr import SkeletonCLR, SkeletonCLRConfig
 from skelssl.models.stgcn import STGCN
+from skelssl.skeleton import NTU25
 from skelssl.transforms.normalize import center
 from skelssl.transforms.temporal import resize_valid
 
 
 def tiny_method(stream="joint", queue=64):
     torch.manual_seed(0)
-    encoder = STGCN("ntu25", hidden_channels=4, feature_dim=16, dropout=0.0)
-    return SkeletonCLR(encoder, "ntu25", stream_name=stream, queue_size=queue,
-                       projection_dim=8, momentum=0.9)
+    config = SkeletonCLRConfig(stream=stream, queue_size=queue, projection_dim=8, momentum=0.9)
+    return SkeletonCLR(config, layout=NTU25, encoders=factory(
+        lambda: STGCN("ntu25", hidden_channels=4, feature_dim=16, dropout=0.0)))
 
 
 def test_key_encoder_starts_as_a_copy_and_follows_by_momentum():
@@ -55,7 +57,7 @@ def mean_cosine(method, x):
 def test_training_spreads_embeddings_and_lowers_the_loss_once_the_queue_holds_real_keys():
     data = batches()
     method = tiny_method(queue=64)
-    method.momentum = 0.99
+    method.config.momentum = 0.99
     optimizer = torch.optim.SGD(method.parameters(), lr=0.01, momentum=0.9)
     probe = torch.cat(data[:2])
     before = mean_cosine(method, probe)

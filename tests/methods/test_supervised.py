@@ -5,8 +5,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from skelssl.data.loader import Batch
-from skelssl.methods.supervised import Supervised
+from conftest import factory
+from skelssl.errors import ConfigError
+from skelssl.methods import Batch
+from skelssl.methods.supervised import Supervised, SupervisedConfig
 from skelssl.skeleton import load_layout
 
 
@@ -21,7 +23,8 @@ class MeanEncoder(nn.Module):
 
 def test_loss_is_cross_entropy_of_the_classifier_on_the_stream_features():
     torch.manual_seed(0)
-    method = Supervised(MeanEncoder(), load_layout("ntu25"), num_classes=4, stream_name="motion")
+    method = Supervised(SupervisedConfig(num_classes=4, stream="motion"),
+                        layout=load_layout("ntu25"), encoders=factory(MeanEncoder))
     x = torch.randn(5, 3, 6, 25, 2)
     labels = torch.tensor([0, 1, 2, 3, 1])
     out = method.training_step(Batch(x, torch.full((5,), 6), labels), epoch=0)
@@ -37,8 +40,9 @@ def test_loss_is_cross_entropy_of_the_classifier_on_the_stream_features():
 
 def test_labels_and_classes_are_required():
     layout = load_layout("ntu25")
-    with pytest.raises(ValueError, match="num_classes = 0"):
-        Supervised(MeanEncoder(), layout, num_classes=0)
-    method = Supervised(MeanEncoder(), layout, num_classes=2)
+    with pytest.raises(ConfigError, match="num_classes = 0"):
+        Supervised(SupervisedConfig(), layout=layout, encoders=factory(MeanEncoder))
+    method = Supervised(SupervisedConfig(num_classes=2), layout=layout,
+                        encoders=factory(MeanEncoder))
     with pytest.raises(ValueError, match="needs the batch labels"):
         method.training_step(Batch(torch.zeros(2, 3, 4, 25, 2), torch.full((2,), 4)), 0)

@@ -24,7 +24,8 @@ def test_flatten_frames_orders_persons_then_joints_then_coordinates():
 
 
 def test_bigru_from_config_sizes_its_input_from_layout_and_persons():
-    encoder = BiGRU.from_config(BiGRUConfig(hidden_size=8), load_layout("ucla20"), 3, persons=1)
+    encoder = BiGRU.from_config(BiGRUConfig(hidden_size=8), layout=load_layout("ucla20"),
+                                in_channels=3, persons=1)
     assert encoder.input_size == 60 and encoder.feature_dim == 16
     x = torch.randn(4, 3, 7, 20, 1)
     assert encoder(x).shape == (4, 16)

@@ -19,11 +19,8 @@ from skelssl.data.prepare import (
     padded_shape,
 )
 from skelssl.data.sequence import RawDataset
+from skelssl.errors import DatasetError
 from skelssl.skeleton import Layout, layout_from_dict
-
-
-class DatasetError(ValueError):
-    """A prepared dataset is missing, damaged or asked for a split it does not have."""
 
 
 class PreparedDataset:
@@ -37,6 +34,11 @@ class PreparedDataset:
         self.meta = meta
         self.path = path
         self.layout: Layout = layout_from_dict(meta["layout"], source=f"{path or 'dataset'}")
+
+    @property
+    def channels(self) -> int:
+        """Coordinates per joint (3 for 3-D skeletons, 2 for 2-D keypoints)."""
+        return int(self.joints.shape[1])
 
     @classmethod
     def open(cls, path: str | Path, verify: bool = False) -> PreparedDataset:

@@ -8,22 +8,13 @@ takes its own slice of each global batch.
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
 from skelssl.data.dataset import PreparedDataset
-
-
-class Batch(NamedTuple):
-    """Joints x[N, C, T, V, M], the number of valid frames of each sample, and the labels
-    (read only by supervised training; self-supervised methods ignore them)."""
-
-    x: torch.Tensor
-    lengths: torch.Tensor
-    labels: torch.Tensor | None = None
+from skelssl.errors import ConfigError
 
 
 def epoch_batches(index: np.ndarray, batch_size: int, seed: int, epoch: int,
@@ -34,14 +25,15 @@ def epoch_batches(index: np.ndarray, batch_size: int, seed: int, epoch: int,
     ``batch_size`` is global; each of ``world_size`` processes gets an equal slice of it.
     """
     if batch_size % world_size:
-        raise ValueError(f"batch size {batch_size} is not divisible by {world_size} processes")
+        raise ConfigError(f"train.batch_size {batch_size} is not divisible by {world_size} "
+                          "processes")
     index = np.asarray(index, dtype=np.int64)
     if shuffle:
         order = np.random.default_rng([seed, epoch]).permutation(len(index))
         index = index[order]
     count = len(index) // batch_size if drop_last else -(-len(index) // batch_size)
     if count == 0:
-        raise ValueError(f"{len(index)} samples make no full batch of {batch_size}; lower "
+        raise ConfigError(f"{len(index)} samples make no full batch of {batch_size}; lower "
                          "train.batch_size")
     share = batch_size // world_size
     batches = []

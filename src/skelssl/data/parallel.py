@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from tqdm import tqdm
 
-from skelssl.data.sequence import SampleError
+from skelssl.errors import SampleError
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -23,26 +23,14 @@ import numpy as np
 from tqdm import tqdm
 
 from skelssl import __version__
-from skelssl.data.sequence import RawDataset, SampleError, Sequence
+from skelssl.data.sequence import RawDataset, Sequence
+from skelssl.errors import DamagedDataError, PrepareError, SampleError
 
 FORMAT_VERSION = 1
 FORMATS = ("ntu60", "ntu120", "nw-ucla", "npy", "ctrgcn-npz", "custom", "synthetic")
 ARRAY_FILES = ("joints.npy", "lengths.npy", "labels.npy")
 
 
-class PrepareError(ValueError):
-    """Preparation cannot go on; the message says what to change."""
-
-
-class DamagedDataError(PrepareError):
-    """Some raw samples are damaged; all of them are listed."""
-
-    def __init__(self, damaged: list[SampleError]) -> None:
-        lines = "\n".join(f"  - {error}" for error in damaged)
-        super().__init__(f"{len(damaged)} damaged sample(s):\n{lines}\n"
-                         "Fix or remove them, or pass --skip-damaged to leave them out "
-                         "(they are then listed in meta.json under 'skipped').")
-        self.damaged = damaged
 
 
 @dataclass

@@ -8,19 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from skelssl.errors import SampleError
 from skelssl.skeleton import Layout
-
-
-class SampleError(ValueError):
-    """One raw sample cannot be used; ``source`` names the file (and sample) at fault."""
-
-    def __init__(self, source: str, problem: str) -> None:
-        super().__init__(f"{source}: {problem}")
-        self.source = source
-        self.problem = problem
-
-    def __reduce__(self) -> tuple[type, tuple[str, str]]:  # survives worker processes
-        return SampleError, (self.source, self.problem)
 
 
 @dataclass

@@ -10,6 +10,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from skelssl.engine.run_dir import LAST_CHECKPOINT
+from skelssl.errors import RunError
+
 
 def save_atomic(state: Any, path: Path) -> None:
     """``torch.save`` to ``path`` so that a crash leaves either the old or the new file."""
@@ -27,48 +30,32 @@ def save_atomic(state: Any, path: Path) -> None:
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Read a checkpoint written by skelssl onto the CPU."""
+    """Read a checkpoint written by skelssl onto the CPU (tensors and plain values only)."""
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no checkpoint here")
+        raise RunError(f"{path}: no checkpoint here")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
-        raise ValueError(f"{path}: not a readable skelssl checkpoint ({error})") from error
+        raise RunError(f"{path}: not a readable skelssl checkpoint ({error})") from error
+    if not isinstance(state, dict):
+        raise RunError(f"{path}: not a skelssl checkpoint (holds a {type(state).__name__})")
+    return state
 
 
 def finished_epochs(run_dir: str | Path) -> int | None:
     """Epochs a run directory's ``last.pt`` has completed; None when it holds no checkpoint."""
-    from skelssl.engine.run_dir import LAST_CHECKPOINT
-
     checkpoint = Path(run_dir) / LAST_CHECKPOINT
     return int(load_checkpoint(checkpoint)["epoch"]) if checkpoint.is_file() else None
 
 
 def load_strict(module: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
-    """Load weights, failing with the exact missing and unexpected keys."""
-    result = module.load_state_dict(state, strict=False)
+    """Load weights, failing with the exact missing and unexpected keys or shapes."""
+    try:
+        result = module.load_state_dict(state, strict=False)
+    except RuntimeError as error:  # same names, other shapes
+        raise RunError(f"{source}: weights do not fit the model built from the config "
+                       f"({' '.join(str(error).split())[:400]})") from None
     if result.missing_keys or result.unexpected_keys:
-        raise ValueError(f"{source}: weights do not fit the model built from the config; "
-                         f"missing {result.missing_keys[:8]}, unexpected "
-                         f"{result.unexpected_keys[:8]}")
-
-
-def load_run_encoder(run_dir: str | Path, encoder: nn.Module, stream: str = "joint") -> int:
-    """Load the ``stream`` encoder of a finished run (its ``encoder.pt``) into ``encoder``.
-
-    Used by methods that start from, or distil, another run's encoder. Returns that run's epoch.
-    """
-    from skelssl.engine.run_dir import ENCODER_CHECKPOINT
-
-    path = Path(run_dir) / ENCODER_CHECKPOINT
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no encoder here; train that run first "
-                                f"(skelssl pretrain ... --out {run_dir})")
-    state = load_checkpoint(path)
-    if stream not in state["encoders"]:
-        raise ValueError(f"{path}: no {stream!r} encoder (has {sorted(state['encoders'])})")
-    prefix = "encoder."  # encoder.pt stores each encoder inside its StreamEncoder wrapper
-    weights = {key.removeprefix(prefix): value for key, value in state["encoders"][stream].items()
-               if key.startswith(prefix)}
-    load_strict(encoder, weights, str(path))
-    return int(state["epoch"])
+        raise RunError(f"{source}: weights do not fit the model built from the config; "
+                       f"missing {result.missing_keys[:8]}, unexpected "
+                       f"{result.unexpected_keys[:8]}")

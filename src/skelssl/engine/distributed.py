@@ -9,6 +9,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from skelssl.errors import ConfigError
+
 
 @dataclass
 class Context:
@@ -33,7 +35,7 @@ def pick_device(name: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"train.device = {name!r} but CUDA is not available here")
+        raise ConfigError(f"train.device = {name!r} but CUDA is not available here")
     return device
 
 
@@ -80,3 +82,16 @@ def check_in_sync(module: nn.Module, context: Context) -> None:
     dist.all_gather(gathered, total)
     if any(not torch.allclose(g, gathered[0], rtol=1e-9, atol=0) for g in gathered):
         raise RuntimeError(f"DDP processes hold different weights: {[g.item() for g in gathered]}")
+
+
+def sync_batchnorm(module: nn.Module, context: Context, enabled: bool) -> nn.Module:
+    """``module`` with every BatchNorm synchronised across DDP processes when ``enabled``
+    (``train.sync_bn``). A single process already normalises over the whole batch, so it is
+    left as is; torch synchronises BatchNorm only on CUDA (NCCL), hence an error on CPU."""
+    if not enabled or not context.distributed:
+        return module
+    if context.device.type != "cuda":
+        raise ConfigError(f"train.sync_bn: true, but this run's {context.world_size} processes "
+                          f"train on {context.device.type}; torch synchronises BatchNorm only "
+                          "across CUDA processes (NCCL). Set train.sync_bn: false")
+    return nn.SyncBatchNorm.convert_sync_batchnorm(module)

@@ -29,9 +29,9 @@ from skelssl.config import (
     to_dict,
 )
 from skelssl.engine.checkpoint import finished_epochs
-from skelssl.engine.run_dir import CONFIG_FILE, write_text_atomic
+from skelssl.engine.run_dir import CONFIG_FILE, PIPELINE_FILE, write_text_atomic
+from skelssl.engine.trainer import pretrain
 
-PIPELINE_FILE = "pipeline.yaml"
 STAGE_KEYS = ("method", "train")
 SOURCE_KEYS = ("teacher", "init")
 COMPARED_SECTIONS = ("method", "encoder", "data", "seed")
@@ -80,15 +80,6 @@ def load_pipeline(source: Path, overrides: list[str] | None = None) -> dict:
     return apply_overrides(read_yaml(source), overrides or [])
 
 
-def final_stage_dir(run_dir: Path) -> Path:
-    """The run directory evaluation should use: the last stage of a pipeline, else itself."""
-    spec = run_dir / PIPELINE_FILE
-    if not spec.is_file():
-        return run_dir
-    stages = read_yaml(spec).get("stages") or {}
-    return run_dir / list(stages)[-1]
-
-
 def _check_same_run(stage_dir: Path, config: RunConfig) -> None:
     """A stage directory that already holds a run must hold this stage's run."""
     existing = stage_dir / CONFIG_FILE
@@ -103,8 +94,6 @@ def _check_same_run(stage_dir: Path, config: RunConfig) -> None:
 
 def run_pipeline(values: dict, run_dir: Path, progress: bool = True) -> list[tuple[str, int]]:
     """Train every unfinished stage in order; returns (stage, epochs done) per stage."""
-    from skelssl.engine.trainer import pretrain
-
     stages = stage_configs(values, run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_text_atomic(run_dir / PIPELINE_FILE, yaml.safe_dump(values, sort_keys=False))

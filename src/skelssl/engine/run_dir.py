@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import yaml
 
 from skelssl import __version__
 
 CONFIG_FILE = "config.yaml"
+PIPELINE_FILE = "pipeline.yaml"
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.csv"
 LAST_CHECKPOINT = "last.pt"
@@ -52,6 +54,15 @@ def provenance() -> dict[str, Any]:
             "python": platform.python_version(), "machine": machine(),
             "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
+def final_stage_dir(run_dir: Path) -> Path:
+    """The run directory evaluation should use: the last stage of a pipeline, else itself."""
+    spec = run_dir / PIPELINE_FILE
+    if not spec.is_file():
+        return run_dir
+    stages = (yaml.safe_load(spec.read_text()) or {}).get("stages") or {}
+    return run_dir / list(stages)[-1] if stages else run_dir
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -13,7 +13,6 @@ import math
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -22,9 +21,12 @@ from tqdm import tqdm
 
 from skelssl.config import RunConfig, dump_config, to_dict
 from skelssl.data.dataset import PreparedDataset
-from skelssl.data.loader import Batch, batch_loader, epoch_batches, loader_workers
+from skelssl.data.loader import batch_loader, epoch_batches, loader_workers
 from skelssl.engine import distributed
+from skelssl.engine.assembly import build_run_method, preprocess_for
 from skelssl.engine.checkpoint import load_checkpoint, save_atomic
+from skelssl.engine.encoder_file import encoder_file_state, load_run_weights
+from skelssl.engine.optim import make_optimizer
 from skelssl.engine.run_dir import (
     ENCODER_CHECKPOINT,
     LAST_CHECKPOINT,
@@ -34,12 +36,9 @@ from skelssl.engine.run_dir import (
     write_provenance,
 )
 from skelssl.engine.schedule import learning_rate
-from skelssl.methods import build_method
+from skelssl.errors import ConfigError, TrainingDiverged
+from skelssl.methods import Batch, TrainingProgress
 from skelssl.transforms.preprocess import Preprocess
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the last good checkpoint is kept."""
 
 
 class _Step(nn.Module):
@@ -65,17 +64,14 @@ def amp_dtype(config: RunConfig, device: torch.device) -> torch.dtype | None:
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
-def make_optimizer(method: nn.Module, config: RunConfig) -> torch.optim.Optimizer:
-    t = config.train
-    params = [p for p in method.parameters() if p.requires_grad]
-    return torch.optim.SGD(params, lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay,
-                           nesterov=t.nesterov)
-
-
-def encoder_state(method: nn.Module, config: RunConfig, epoch: int) -> dict[str, Any]:
-    """What evaluation needs: each encoder's weights, the config and the epoch."""
-    return {"epoch": epoch, "config": to_dict(config),
-            "encoders": {name: enc.state_dict() for name, enc in method.encoders().items()}}
+def start_fresh(method: nn.Module) -> None:
+    """Before a fresh run's first epoch: load the weights the method takes from other runs,
+    then let it finish its set-up (``on_train_start``)."""
+    for wanted in getattr(method, "weights_from_runs", list)():
+        load_run_weights(wanted)
+    hook = getattr(method, "on_train_start", None)
+    if hook is not None:
+        hook()
 
 
 def pretrain(config: RunConfig, run_dir: str | Path, resume: bool = False,
@@ -100,12 +96,13 @@ def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int |
     train_index = data.subset(config.data.benchmark, config.data.train_split,
                               config.train.label_fraction, config.train.label_draw).index
     if len(train_index) < config.train.batch_size:
-        raise ValueError(f"{config.data.path}: {len(train_index)} training samples, fewer than "
+        raise ConfigError(f"{config.data.path}: {len(train_index)} training samples, fewer than "
                          f"train.batch_size = {config.train.batch_size} (incomplete batches "
                          "are dropped); lower train.batch_size")
     torch.manual_seed(config.seed)
-    method = build_method(config, data.layout).to(device)
-    optimizer = make_optimizer(method, config)
+    method = build_run_method(config, data)
+    method = distributed.sync_batchnorm(method, context, config.train.sync_bn).to(device)
+    optimizer = make_optimizer(method, config.train)
     dtype = amp_dtype(config, device)
     scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
     start, history = 0, []
@@ -116,8 +113,8 @@ def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int |
         optimizer.load_state_dict(state["optimizer"])
         scaler.load_state_dict(state["scaler"])
         start, history = state["epoch"], state["history"]
-    elif hasattr(method, "on_train_start"):
-        method.on_train_start()  # e.g. load the weights a method starts from or distils
+    else:
+        start_fresh(method)
     if context.is_main:
         write_provenance(run_dir, dump_config(config), resumed=start > 0)
     step_module: nn.Module = _Step(method)
@@ -125,7 +122,7 @@ def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int |
         step_module = nn.parallel.DistributedDataParallel(
             step_module, device_ids=[device] if device.type == "cuda" else None,
             broadcast_buffers=False)
-    preprocess = Preprocess(config.data, data.layout)
+    preprocess = preprocess_for(config.data, data.layout)
     board = TensorBoard(run_dir, enabled=context.is_main)
     stop = config.train.epochs if until_epoch is None else min(until_epoch, config.train.epochs)
     if config.train.epochs == 0 and context.is_main:
@@ -156,7 +153,8 @@ def _save(run_dir: Path, method: nn.Module, optimizer: torch.optim.Optimizer,
     save_atomic({"epoch": epoch, "method": method.state_dict(),
                  "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
                  "history": history, "config": to_dict(config)}, run_dir / LAST_CHECKPOINT)
-    save_atomic(encoder_state(method, config, epoch), run_dir / ENCODER_CHECKPOINT)
+    save_atomic(encoder_file_state(method.encoders(), config, epoch),
+                run_dir / ENCODER_CHECKPOINT)
     write_metrics(run_dir, history)
 
 
@@ -177,8 +175,10 @@ def _train_epoch(method: nn.Module, step_module: nn.Module, optimizer: torch.opt
     seed = epoch_seed(config.seed, epoch, context.rank)
     torch.manual_seed(seed)
     generator = torch.Generator(device=device).manual_seed(seed)
-    if hasattr(method, "on_epoch_start"):
-        method.on_epoch_start(epoch)
+    epoch_hook, step_hook = (getattr(method, hook, None)
+                             for hook in ("on_epoch_start", "on_step_start"))
+    if epoch_hook is not None:
+        epoch_hook(epoch)
     batches = epoch_batches(train_index, config.train.batch_size, config.seed, epoch,
                             rank=context.rank, world_size=context.world_size)
     loader = batch_loader(data, batches, loader_workers(config.data.workers, device),
@@ -191,9 +191,12 @@ def _train_epoch(method: nn.Module, step_module: nn.Module, optimizer: torch.opt
                disable=not (progress and context.is_main), leave=False, mininterval=1.0,
                dynamic_ncols=True)
     for step, (x, lengths, labels) in enumerate(loader):
-        lr = learning_rate(config.train, epoch + step / len(batches))
+        progress_now = TrainingProgress(epoch, step, len(batches), config.train.epochs)
+        lr = learning_rate(config.train, progress_now.epoch_float)
         for group in optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)
+        if step_hook is not None:
+            step_hook(progress_now)
         x, lengths = preprocess(x.to(device, non_blocking=True), lengths.to(device))
         with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
             out = step_module(Batch(x, lengths, labels.to(device, non_blocking=True)), epoch,

@@ -12,6 +12,7 @@ import time
 
 import torch
 
+from skelssl.errors import EvalError
 from skelssl.eval.metrics import top1
 from skelssl.eval.protocol import LoadedRun, linear_probe, split_labels
 
@@ -22,7 +23,7 @@ def fuse_logits(logits: dict[str, torch.Tensor], weights: dict[str, float]) -> t
     """Σ_s weights[s] · logits[s] over the given streams."""
     missing = [s for s in logits if s not in weights]
     if missing:
-        raise ValueError(f"no ensemble weight for stream {missing[0]!r}; give one with "
+        raise EvalError(f"no ensemble weight for stream {missing[0]!r}; give one with "
                          f"--weight {missing[0]}=W")
     return sum(weights[s] * scores for s, scores in logits.items())
 
@@ -33,7 +34,7 @@ def stream_members(runs: list[LoadedRun]) -> dict[str, LoadedRun]:
     for run in runs:
         for stream in run.encoders:
             if stream in members:
-                raise ValueError(f"stream {stream!r} is in both {members[stream].run_dir} and "
+                raise EvalError(f"stream {stream!r} is in both {members[stream].run_dir} and "
                                  f"{run.run_dir}; an ensemble takes each stream once")
             members[stream] = run
     first = runs[0]
@@ -41,7 +42,7 @@ def stream_members(runs: list[LoadedRun]) -> dict[str, LoadedRun]:
     for run in runs[1:]:
         labels = split_labels(run, run.config.data.test_split)
         if labels.shape != reference.shape or not torch.equal(labels, reference):
-            raise ValueError(f"{run.run_dir} is tested on other samples than "
+            raise EvalError(f"{run.run_dir} is tested on other samples than "
                              f"{first.run_dir}: an ensemble needs one test set")
     return members
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -11,11 +13,10 @@ from tqdm import tqdm
 
 from skelssl.data.dataset import PreparedDataset
 from skelssl.data.loader import batch_loader, epoch_batches
+from skelssl.errors import EncoderChangedError
 from skelssl.transforms.preprocess import Preprocess
 
-
-class EncoderChangedError(RuntimeError):
-    """A frozen encoder's weights or buffers changed during evaluation."""
+M = TypeVar("M", bound=nn.Module)
 
 
 def fingerprint(module: nn.Module) -> dict[str, str]:
@@ -39,7 +40,7 @@ def assert_unchanged(before: dict[str, str], module: nn.Module, what: str) -> No
                                   "mode without gradient steps")
 
 
-def freeze(encoder: nn.Module) -> nn.Module:
+def freeze(encoder: M) -> M:
     """Eval mode (BN uses running statistics, no dropout) and no gradients."""
     encoder.eval()
     for p in encoder.parameters():
@@ -56,7 +57,8 @@ def encode(encoder: nn.Module, x: torch.Tensor, lengths: torch.Tensor,
 
 
 def _in_order(data: PreparedDataset, index: np.ndarray, batch_size: int, workers: int,
-              device: torch.device, desc: str | None = None):
+              device: torch.device, desc: str | None = None
+              ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """``(x, lengths)`` batches of ``index`` in order, the last one partial."""
     batches = epoch_batches(index, batch_size, 0, 0, shuffle=False, drop_last=False)
     loader = batch_loader(data, batches, workers, pin_memory=device.type == "cuda")
@@ -66,9 +68,9 @@ def _in_order(data: PreparedDataset, index: np.ndarray, batch_size: int, workers
 
 
 @torch.no_grad()
-def calibrate_batchnorm(encoder: nn.Module, data: PreparedDataset, index: np.ndarray,
+def calibrate_batchnorm(encoder: M, data: PreparedDataset, index: np.ndarray,
                         preprocess: Preprocess, device: torch.device, batch_size: int = 256,
-                        workers: int = 0) -> nn.Module:
+                        workers: int = 0) -> M:
     """Estimate BatchNorm running statistics from inputs (no labels, no gradient step).
 
     A randomly initialised encoder in eval mode would otherwise normalise with mean 0 and

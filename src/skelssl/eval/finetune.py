@@ -18,18 +18,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from skelssl.config import load_config, to_dict
+from skelssl.config import RunConfig, load_config, to_dict
 from skelssl.data.dataset import PreparedDataset
 from skelssl.data.loader import loader_workers
-from skelssl.engine.checkpoint import load_checkpoint
+from skelssl.engine.assembly import build_run_method, preprocess_for
+from skelssl.engine.checkpoint import load_checkpoint, load_strict
 from skelssl.engine.distributed import pick_device
-from skelssl.engine.pipeline import final_stage_dir
-from skelssl.engine.run_dir import CONFIG_FILE, LAST_CHECKPOINT, machine
+from skelssl.engine.encoder_file import read_encoder_file
+from skelssl.engine.run_dir import CONFIG_FILE, LAST_CHECKPOINT, final_stage_dir, machine
 from skelssl.engine.trainer import pretrain
+from skelssl.errors import EvalError
 from skelssl.eval.features import extract_features
 from skelssl.eval.metrics import confusion_matrix, per_class_top1, top1
-from skelssl.methods import build_method
-from skelssl.transforms.preprocess import Preprocess
 
 
 @dataclass(frozen=True)
@@ -63,17 +63,22 @@ def finetune_name(preset: str, weights: str, stream: str, label_fraction: float,
 def finetune_config(run_dir: Path, preset_name: str, stream: str, weights: str,
                     label_fraction: float = 1.0, draw: int = 0, augment: bool = False,
                     epochs: int | None = None, device: str = "auto") -> dict:
-    """The supervised run's config: the pretrained run's data, encoder and seed, the preset's
-    optimisation, and the pretrained ``stream`` encoder as initialisation (none for
+    """The supervised run's config: the pretrained run's data and seed, the architecture and
+    input stream of its encoder ``stream`` (as ``encoder.pt`` describes it), the preset's
+    optimisation, and that encoder's weights as initialisation (none for
     ``weights="random"``)."""
     if preset_name not in FINETUNE_PRESETS:
-        raise ValueError(f"unknown finetune preset {preset_name!r}: expected one of "
-                         f"{sorted(FINETUNE_PRESETS)}")
+        raise EvalError(f"unknown finetune preset {preset_name!r}: expected one of "
+                        f"{sorted(FINETUNE_PRESETS)}")
     if weights not in ("trained", "random"):
-        raise ValueError(f"weights {weights!r}: expected 'trained' or 'random'")
+        raise EvalError(f"weights {weights!r}: expected 'trained' or 'random'")
     preset = FINETUNE_PRESETS[preset_name]
     source = to_dict(load_config(run_dir / CONFIG_FILE))
     data = PreparedDataset.open(source["data"]["path"])
+    descriptions = read_encoder_file(run_dir).descriptions(data)
+    if stream not in descriptions:
+        raise EvalError(f"{run_dir}: no encoder {stream!r}; this run has {sorted(descriptions)}")
+    encoder = descriptions[stream]
     train = {"epochs": preset.epochs if epochs is None else epochs,
              "batch_size": preset.batch_size, "lr": preset.lr, "momentum": preset.momentum,
              "weight_decay": preset.weight_decay, "nesterov": preset.nesterov,
@@ -83,17 +88,17 @@ def finetune_config(run_dir: Path, preset_name: str, stream: str, weights: str,
     labelled = data.subset(source["data"]["benchmark"], source["data"]["train_split"],
                            label_fraction, draw)
     train["batch_size"] = min(train["batch_size"], len(labelled))  # a batch on tiny fractions
-    method = {"name": "supervised", "num_classes": data.num_classes, "stream": stream,
-              "init": str(run_dir) if weights == "trained" else None, "init_stream": stream,
-              "augment": augment}
-    return {"method": method, "encoder": source["encoder"], "data": source["data"],
-            "train": train, "eval": source["eval"], "seed": source["seed"]}
+    method = {"name": "supervised", "num_classes": data.num_classes,
+              "stream": encoder["stream"], "init": str(run_dir) if weights == "trained" else None,
+              "init_stream": stream, "augment": augment}
+    return {"method": method, "encoder": encoder["encoder"],
+            "data": {**source["data"], "persons": encoder["persons"]}, "train": train,
+            "eval": source["eval"], "seed": source["seed"]}
 
 
 def encoder_names(run_dir: str | Path) -> list[str]:
     """The encoders a pretrained run evaluates (e.g. joint, motion, bone)."""
-    config = load_config(final_stage_dir(Path(run_dir)) / CONFIG_FILE)
-    return list(build_method(config, PreparedDataset.open(config.data.path).layout).encoders())
+    return list(read_encoder_file(final_stage_dir(Path(run_dir))).states)
 
 
 def finetune(run_dir: str | Path, preset: str = "crossclr", stream: str = "joint",
@@ -109,7 +114,7 @@ def finetune(run_dir: str | Path, preset: str = "crossclr", stream: str = "joint
     names = encoder_names(run_dir)
     run_dir = final_stage_dir(Path(run_dir))
     if stream not in names:
-        raise ValueError(f"{run_dir}: no encoder {stream!r}; this run has {sorted(names)}")
+        raise EvalError(f"{run_dir}: no encoder {stream!r}; this run has {sorted(names)}")
     source = load_config(run_dir / CONFIG_FILE)
     name = finetune_name(preset, weights, stream, label_fraction, draw)
     out = run_dir / "finetune" / name
@@ -145,14 +150,15 @@ def write_finetune_result(result: dict) -> Path:
     return path
 
 
-def _test_predictions(config, data: PreparedDataset, run_dir: Path, device: torch.device
-                      ) -> tuple[torch.Tensor, torch.Tensor]:
+def _test_predictions(config: RunConfig, data: PreparedDataset, run_dir: Path,
+                      device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """Predicted and true labels of the test split by the supervised run's final weights."""
-    model = build_method(config, data.layout)
-    model.load_state_dict(load_checkpoint(run_dir / LAST_CHECKPOINT)["method"])
+    model = build_run_method(config, data)
+    load_strict(model, load_checkpoint(run_dir / LAST_CHECKPOINT)["method"],
+                str(run_dir / LAST_CHECKPOINT))
     index = data.indices(config.data.benchmark, config.data.test_split)
     logits = extract_features(model.to(device), data, index,
-                              Preprocess(config.data, data.layout), device,
+                              preprocess_for(config.data, data.layout), device,
                               config.eval.batch_size, loader_workers(config.data.workers, device))
     labels = torch.from_numpy(np.asarray(data.labels[index], dtype=np.int64))
     return logits.argmax(dim=1), labels

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from skelssl.errors import EvalError
 from skelssl.eval.precision import probe_dtype
 
 
@@ -17,7 +18,7 @@ def knn_predict(train: torch.Tensor, train_labels: torch.Tensor, test: torch.Ten
     number of threads.
     """
     if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
+        raise EvalError(f"k must be at least 1, got {k}")
     train = F.normalize(train.to(probe_dtype(train.device)), dim=1)
     test = F.normalize(test.to(train), dim=1)
     k = min(k, len(train))

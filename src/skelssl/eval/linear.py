@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from skelssl.errors import EvalError
 from skelssl.eval.metrics import top1
 from skelssl.eval.precision import probe_dtype
 
@@ -61,7 +62,7 @@ def get_preset(name: str) -> LinearPreset:
     """The preset called ``name``: a paper's protocol, optionally with the ``-std`` suffix."""
     base = name.removesuffix(STANDARDIZED)
     if base not in LINEAR_PRESETS:
-        raise ValueError(f"unknown linear preset {name!r}; expected one of "
+        raise EvalError(f"unknown linear preset {name!r}; expected one of "
                          f"{sorted(LINEAR_PRESETS)}, optionally followed by {STANDARDIZED!r} "
                          "(features standardised with the training split's statistics)")
     preset = LINEAR_PRESETS[base]

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from skelssl.data.dataset import PreparedDataset
+from skelssl.errors import EvalError
 from skelssl.eval.metrics import confusion_matrix
 from skelssl.eval.protocol import LoadedRun, cached_features, split_labels
 
@@ -46,7 +47,7 @@ def tsne_embedding(features: torch.Tensor, perplexity: float = 30.0, seed: int =
 
     points = torch.nn.functional.normalize(features.float(), dim=1).cpu().numpy()
     if len(points) < 5:
-        raise ValueError(f"t-SNE needs at least 5 samples, got {len(points)}")
+        raise EvalError(f"t-SNE needs at least 5 samples, got {len(points)}")
     perplexity = min(perplexity, (len(points) - 1) / 3)
     return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed
                 ).fit_transform(points)
@@ -93,7 +94,7 @@ def run_tsne(run: LoadedRun, stream: str, split: str = "test", max_points: int =
     ``results/tsne-<weights>-<stream>-<split>.png`` in the run directory."""
     splits = {"train": run.config.data.train_split, "test": run.config.data.test_split}
     if split not in splits:
-        raise ValueError(f"split {split!r}: expected 'train' or 'test'")
+        raise EvalError(f"split {split!r}: expected 'train' or 'test'")
     labels = split_labels(run, splits[split]).numpy()
     chosen = balanced_subset(labels, max_points, seed)
     features = cached_features(run, stream, splits[split])[torch.from_numpy(chosen)]
@@ -116,7 +117,7 @@ def result_confusion(result_path: str | Path, data_path: str | None = None,
     result_path = Path(result_path)
     result = json.loads(result_path.read_text())
     if "predictions" not in result:
-        raise ValueError(f"{result_path}: no 'predictions'; expected a linear or kNN result "
+        raise EvalError(f"{result_path}: no 'predictions'; expected a linear or kNN result "
                          "of `skelssl eval`")
     data = PreparedDataset.open(data_path or result["dataset"])
     labels = data.labels[data.indices(result["benchmark"], result["test_split"])]

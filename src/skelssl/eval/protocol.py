@@ -1,8 +1,11 @@
 """Evaluation of a run directory: linear probe and kNN per encoder, results as JSON.
 
-``weights="trained"`` loads ``encoder.pt``; ``weights="random"`` evaluates the same
-architecture at its random initialisation (the baseline every table should show), with its
-BatchNorm statistics estimated on the training inputs so that its features are not vanishing.
+Encoders are rebuilt from the descriptions in the run's ``encoder.pt`` (see
+:mod:`skelssl.engine.encoder_file`), never by rebuilding the method. ``weights="trained"``
+loads their weights; ``weights="random"`` evaluates the same architecture at a seeded random
+initialisation (``torch.manual_seed(run seed)`` before each encoder is built: the baseline every
+table should show), with its BatchNorm statistics estimated on the training inputs so that
+its features are not vanishing.
 """
 
 from __future__ import annotations
@@ -14,15 +17,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
 from skelssl.config import RunConfig, load_config
 from skelssl.data.dataset import PreparedDataset, label_fraction_indices
 from skelssl.data.loader import BatchReader, loader_workers
-from skelssl.engine.checkpoint import load_checkpoint, load_strict, save_atomic
+from skelssl.engine.assembly import preprocess_for
+from skelssl.engine.checkpoint import save_atomic
 from skelssl.engine.distributed import pick_device
-from skelssl.engine.pipeline import final_stage_dir
-from skelssl.engine.run_dir import CONFIG_FILE, ENCODER_CHECKPOINT, machine
+from skelssl.engine.encoder_file import load_encoder, read_encoder_file
+from skelssl.engine.run_dir import CONFIG_FILE, final_stage_dir, machine
+from skelssl.errors import EvalError, RunError
 from skelssl.eval.features import (
     assert_unchanged,
     calibrate_batchnorm,
@@ -35,7 +39,8 @@ from skelssl.eval.features import (
 from skelssl.eval.knn import knn_predict
 from skelssl.eval.linear import get_preset, train_linear
 from skelssl.eval.metrics import confusion_matrix, per_class_top1, top1
-from skelssl.methods import build_method
+from skelssl.models import encoder_from_description
+from skelssl.models.stream_encoder import StreamEncoder
 from skelssl.transforms.preprocess import Preprocess
 
 WEIGHTS = ("trained", "random")
@@ -48,7 +53,7 @@ class LoadedRun:
     run_dir: Path
     config: RunConfig
     data: PreparedDataset
-    encoders: dict[str, nn.Module]
+    encoders: dict[str, StreamEncoder]
     weights: str
     encoder_epoch: int | None
     preprocess: Preprocess
@@ -60,32 +65,32 @@ class LoadedRun:
 
 def load_run(run_dir: str | Path, weights: str = "trained", data_path: str | None = None,
              device: str = "auto") -> LoadedRun:
-    """Rebuild a run's method from its config and load the trained (or keep random) encoders."""
+    """A run's config, dataset and frozen encoders, trained or at a random initialisation."""
     if weights not in WEIGHTS:
-        raise ValueError(f"weights {weights!r}: expected one of {WEIGHTS}")
+        raise EvalError(f"weights {weights!r}: expected one of {', '.join(WEIGHTS)}")
     run_dir = final_stage_dir(Path(run_dir))
+    if not (run_dir / CONFIG_FILE).is_file():
+        raise RunError(f"{run_dir}: not a run directory (no {CONFIG_FILE}); give the directory "
+                       "`skelssl pretrain` wrote")
     config = load_config(run_dir / CONFIG_FILE)
     if data_path is not None:
         config.data.path = data_path
     if not Path(config.data.path).is_dir():
-        raise FileNotFoundError(f"{run_dir}: the run's dataset {config.data.path} is not here "
-                                "(paths are relative to where you run skelssl); pass --data")
+        raise RunError(f"{run_dir}: the run's dataset {config.data.path} is not here (paths "
+                       "are relative to where you run skelssl); pass --data")
     data = PreparedDataset.open(config.data.path)
-    torch.manual_seed(config.seed)
-    method = build_method(config, data.layout)
-    encoders = method.encoders()
-    epoch = None
-    if weights == "trained":
-        state = load_checkpoint(run_dir / ENCODER_CHECKPOINT)
-        for name, encoder in encoders.items():
-            if name not in state["encoders"]:
-                raise ValueError(f"{run_dir / ENCODER_CHECKPOINT}: no encoder {name!r}")
-            load_strict(encoder, state["encoders"][name], f"{run_dir / ENCODER_CHECKPOINT}")
-        epoch = int(state["epoch"])
+    file = read_encoder_file(run_dir)
+    encoders: dict[str, StreamEncoder] = {}
+    for name, description in file.descriptions(data).items():
+        torch.manual_seed(config.seed)
+        encoders[name] = encoder_from_description(description, f"{file.path} [{name}]")
+        if weights == "trained":
+            load_encoder(encoders[name].encoder, file, name)
     target = pick_device(device)
     encoders = {name: freeze(encoder.to(target)) for name, encoder in encoders.items()}
-    run = LoadedRun(run_dir, config, data, encoders, weights, epoch,
-                    Preprocess(config.data, data.layout), target)
+    run = LoadedRun(run_dir, config, data, encoders, weights,
+                    file.epoch if weights == "trained" else None,
+                    preprocess_for(config.data, data.layout), target)
     if weights == "random":
         for encoder in encoders.values():
             calibrate_batchnorm(encoder, data, run.split(config.data.train_split),

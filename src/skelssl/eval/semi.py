@@ -9,6 +9,7 @@ import time
 
 from tqdm import tqdm
 
+from skelssl.errors import EvalError
 from skelssl.eval.protocol import LoadedRun, linear_probe, result_header
 
 FRACTIONS = (0.01, 0.05, 0.1, 0.2)
@@ -20,7 +21,7 @@ def semi_supervised(run: LoadedRun, stream: str, preset: str,
     """Final-epoch top-1 of the linear ``preset`` trained on each labelled fraction, once per
     draw (draw d picks the labelled samples with seed d), with mean and sample std."""
     if draws < 1:
-        raise ValueError(f"draws must be at least 1, got {draws}")
+        raise EvalError(f"draws must be at least 1, got {draws}")
     started = time.perf_counter()
     jobs = [(fraction, draw) for fraction in fractions for draw in range(draws)]
     probes = [linear_probe(run, stream, preset, seed, progress=False, label_fraction=fraction,

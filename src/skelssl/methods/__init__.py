@@ -1,8 +1,8 @@
-"""Self-supervised methods. Each is an ``nn.Module`` with ``training_step(batch, epoch,
-generator)`` returning a dict holding ``"loss"``, optional ``on_epoch_start(epoch)`` and
-``on_train_start()`` (called once before a fresh run's first epoch, e.g. to load the encoder of
-another run), ``encoders()`` naming what evaluation uses, a ``Config`` dataclass and
-``from_config``."""
+"""Self-supervised methods (and the supervised one that finetuning trains).
+
+``METHODS`` names the methods a config's ``method.name`` can choose; the contract every method
+follows is in :mod:`skelssl.methods.base`.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +10,35 @@ from typing import Any
 
 from torch import nn
 
+from skelssl.methods.base import Batch, Method, RunWeights, TrainingProgress
 from skelssl.methods.crossclr import CrosSCLR
 from skelssl.methods.crrl import CRRL
 from skelssl.methods.skeletonclr import SkeletonCLR
 from skelssl.methods.supervised import Supervised
+from skelssl.models import build_encoder
 from skelssl.skeleton import Layout
 
 METHODS: dict[str, Any] = {"skeletonclr": SkeletonCLR, "crossclr": CrosSCLR, "crrl": CRRL,
                            "supervised": Supervised}
 
 
-def build_method(config: Any, layout: Layout) -> nn.Module:
-    """The method of a run config (its ``method`` and ``encoder`` sections) for ``layout``."""
-    from skelssl.models import build_encoder
+def build_method(method: Any, encoders: dict[str, Any], *, layout: Layout, channels: int,
+                 persons: int) -> nn.Module:
+    """The method a ``method`` config section describes, its encoders built from
+    ``encoders`` (slot → encoder config section) for inputs of ``channels`` channels and
+    ``persons`` persons on ``layout``."""
+    cls = METHODS[method.name]
 
-    def make_encoder(in_channels: int) -> nn.Module:
-        return build_encoder(config.encoder, layout, in_channels, config.data.persons)
+    def make_encoder(slot: str = "encoder", in_channels: int | None = None) -> nn.Module:
+        if slot not in encoders:
+            raise KeyError(f"method {method.name} asks for encoder section {slot!r}; it "
+                           f"declares {sorted(cls.encoder_slots)}")
+        return build_encoder(encoders[slot], layout=layout,
+                             in_channels=channels if in_channels is None else in_channels,
+                             persons=persons)
 
-    return METHODS[config.method.name].from_config(config.method, layout, make_encoder)
+    return cls.from_config(method, layout=layout, encoders=make_encoder)
 
 
-__all__ = ["CRRL", "METHODS", "CrosSCLR", "SkeletonCLR", "Supervised", "build_method"]
+__all__ = ["CRRL", "METHODS", "Batch", "CrosSCLR", "Method", "RunWeights", "SkeletonCLR",
+           "Supervised", "TrainingProgress", "build_method"]

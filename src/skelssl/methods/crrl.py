@@ -22,17 +22,18 @@ X-distill-Y and CRRL (``teacher``); two-stage variants run as pipelines
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar, Literal, cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from skelssl.data.loader import Batch
-from skelssl.engine.checkpoint import load_run_encoder
+from skelssl.errors import ConfigError
 from skelssl.losses import distillation_loss, infonce, sequence_mse
+from skelssl.methods.base import Batch, EncoderFactory, RunWeights
 from skelssl.methods.moco import FeatureQueue, momentum_copy, momentum_update
+from skelssl.models.base import FrameEncoder, feature_dim_of
 from skelssl.models.gru import GRUDecoder, flatten_frames, last_valid
 from skelssl.models.heads import projection_head
 from skelssl.models.stream_encoder import StreamEncoder
@@ -43,8 +44,7 @@ from skelssl.transforms.spatial import gaussian_noise, rotate, shear
 from skelssl.transforms.streams import velocity
 from skelssl.transforms.temporal import reverse_valid
 
-RECONSTRUCT = ("none", "forward", "reverse", "both")
-POSITIVES = ("velocity", "noise", "shear", "rotation")
+EVALUATED = "joint"  # the name of CRRL's one evaluated encoder (coordinates in)
 
 
 @dataclass
@@ -53,8 +53,8 @@ class CRRLConfig:
 
     name: str = "crrl"
     contrast: bool = True  # CML: coordinates (query) vs the positive (key), MoCo
-    reconstruct: str = "none"  # SER: none | forward | reverse | both (Table X)
-    positive: str = "velocity"  # CML's key input: velocity | noise | shear | rotation (Table IX)
+    reconstruct: Literal["none", "forward", "reverse", "both"] = "none"  # SER (Table X)
+    positive: Literal["velocity", "noise", "shear", "rotation"] = "velocity"  # CML key (Table IX)
     velocity_minmax: bool = False  # scale the velocity to [-1, 1] per sample, person and axis
     queue_size: int = 64
     temperature: float = 0.1
@@ -71,51 +71,60 @@ class CRRLConfig:
     distill_weight: float = 0.1  # λ_d
     init: str | None = None  # run directory whose encoder initialises this one
 
+    def __post_init__(self) -> None:
+        """Settings the field types alone do not express."""
+        if self.velocity_minmax and self.positive != "velocity":
+            raise ConfigError(f"method.velocity_minmax scales the velocity positive; it does not "
+                              f"apply to positive: {self.positive}")
+        if not self.contrast and self.reconstruct == "none" and self.teacher is None:
+            raise ConfigError("method: nothing to learn; set contrast: true, reconstruct, "
+                              "or a teacher")
+
 
 class CRRL(nn.Module):
     """CML and/or SER on one encoder, optionally distilling a frozen teacher encoder."""
 
     Config = CRRLConfig
+    encoder_slots: ClassVar[dict[str, set[str]]] = {"encoder": {"frames"}}
 
-    def __init__(self, config: CRRLConfig, layout: Layout,
-                 make_encoder: Callable[[int], nn.Module]) -> None:
+    def __init__(self, config: CRRLConfig, *, layout: Layout, encoders: EncoderFactory) -> None:
         super().__init__()
-        _check(config)
         self.config = config
         self.layout = layout
-        self.encoder = make_encoder(3)
-        if not hasattr(self.encoder, "frames"):
-            from skelssl.config import ConfigError
-
-            raise ConfigError("method crrl needs a sequence encoder with per-frame outputs "
-                              "(encoder.name: bigru)")
-        dim = self.encoder.feature_dim
+        self.encoder = encoders("encoder")
+        dim = feature_dim_of(self.encoder)
         if config.contrast:
             self.mlp_q = projection_head(dim, config.mlp_dim, config.mlp_dim)
             self.encoder_k = momentum_copy(self.encoder)
             self.mlp_k = momentum_copy(self.mlp_q)
             self.queue = FeatureQueue(config.queue_size, config.mlp_dim)
         if config.reconstruct != "none":
-            self.decoder = GRUDecoder(dim, self.encoder.input_size, config.decoder_layers,
-                                      config.decoder_dropout)
-        if config.teacher is not None:
-            self.teacher = momentum_copy(make_encoder(3))
-            self.mlp_d = projection_head(dim, config.mlp_dim, self.teacher.feature_dim)
+            self.decoder = GRUDecoder(dim, cast(FrameEncoder, self.encoder).input_size,
+                                      config.decoder_layers, config.decoder_dropout)
+        if config.teacher is not None:  # same architecture; weights from the teacher run
+            self.teacher = momentum_copy(encoders("encoder"))
+            self.mlp_d = projection_head(dim, config.mlp_dim,
+                                         feature_dim_of(self.teacher))
 
     @classmethod
-    def from_config(cls, config: CRRLConfig, layout: Layout,
-                    make_encoder: Callable[[int], nn.Module]) -> CRRL:
-        """Build from a config; ``make_encoder(in_channels)`` gives a fresh sequence encoder."""
-        return cls(config, layout, make_encoder)
+    def from_config(cls, config: CRRLConfig, *, layout: Layout,
+                    encoders: EncoderFactory) -> CRRL:
+        """A sequence encoder of the ``encoder`` section (and a second one as the teacher)."""
+        return cls(config, layout=layout, encoders=encoders)
+
+    def weights_from_runs(self) -> list[RunWeights]:
+        """The ``init`` run's encoder into this one, the ``teacher`` run's into the teacher."""
+        wanted = []
+        if self.config.init is not None:
+            wanted.append(RunWeights(self.config.init, EVALUATED, self.encoder))
+        if self.config.teacher is not None:
+            wanted.append(RunWeights(self.config.teacher, EVALUATED, self.teacher))
+        return wanted
 
     def on_train_start(self) -> None:
-        """Load the ``init`` encoder (and its key copy) and the ``teacher`` before epoch 1."""
-        if self.config.init is not None:
-            load_run_encoder(self.config.init, self.encoder)
-            if self.config.contrast:
-                self.encoder_k.load_state_dict(self.encoder.state_dict())
-        if self.config.teacher is not None:
-            load_run_encoder(self.config.teacher, self.teacher)
+        """The key encoder starts as a copy of an initialised encoder."""
+        if self.config.init is not None and self.config.contrast:
+            self.encoder_k.load_state_dict(self.encoder.state_dict())
 
     def train(self, mode: bool = True) -> CRRL:
         """As ``nn.Module.train``, but a teacher stays in eval mode (no dropout) unless
@@ -177,7 +186,7 @@ class CRRL(nn.Module):
                       generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         """One step on min-max scaled joints x[N, C, T, V, M] with valid lengths."""
         x, lengths = batch.x, batch.lengths
-        frames = self.encoder.frames(x, lengths)
+        frames = cast(FrameEncoder, self.encoder).frames(x, lengths)
         feature = temporal_average(frames, lengths)
         out: dict[str, torch.Tensor] = {}
         if self.config.contrast:
@@ -190,22 +199,7 @@ class CRRL(nn.Module):
                           for key, value in out.items())
         return out
 
-    def encoders(self) -> dict[str, nn.Module]:
+    def encoders(self) -> dict[str, StreamEncoder]:
         """The trained (student) encoder on coordinates."""
-        return {"joint": StreamEncoder(self.encoder, "joint", self.layout)}
+        return {EVALUATED: StreamEncoder(self.encoder, "joint", self.layout)}
 
-
-def _check(config: CRRLConfig) -> None:
-    from skelssl.config import ConfigError
-
-    if config.reconstruct not in RECONSTRUCT:
-        raise ConfigError(f"method.reconstruct = {config.reconstruct!r}; expected one of "
-                          f"{RECONSTRUCT}")
-    if config.positive not in POSITIVES:
-        raise ConfigError(f"method.positive = {config.positive!r}; expected one of {POSITIVES}")
-    if config.velocity_minmax and config.positive != "velocity":
-        raise ConfigError(f"method.velocity_minmax scales the velocity positive; it does not "
-                          f"apply to positive: {config.positive}")
-    if not config.contrast and config.reconstruct == "none" and config.teacher is None:
-        raise ConfigError("method: nothing to learn; set contrast: true, reconstruct, "
-                          "or a teacher")

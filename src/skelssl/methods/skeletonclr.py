@@ -9,21 +9,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from skelssl.data.loader import Batch
 from skelssl.losses import infonce
+from skelssl.methods.base import Batch, EncoderFactory
 from skelssl.methods.moco import FeatureQueue, momentum_copy, momentum_update
+from skelssl.models.base import feature_dim_of
 from skelssl.models.heads import projection_head
 from skelssl.models.stream_encoder import StreamEncoder
-from skelssl.skeleton import Layout, load_layout
+from skelssl.skeleton import Layout
 from skelssl.transforms.spatial import shear
-from skelssl.transforms.streams import stream
+from skelssl.transforms.streams import Stream, stream
 from skelssl.transforms.temporal import temporal_crop
 
 
@@ -32,7 +33,7 @@ class SkeletonCLRConfig:
     """Method section of a config (defaults: the paper's NTU settings)."""
 
     name: str = "skeletonclr"
-    stream: str = "joint"  # joint | motion | bone | velocity | bone_motion
+    stream: Stream = "joint"
     queue_size: int = 32768
     projection_dim: int = 128
     temperature: float = 0.07
@@ -51,44 +52,37 @@ class SkeletonCLR(nn.Module):
     """Single-stream MoCo with a momentum key encoder and a queue of negatives."""
 
     Config = SkeletonCLRConfig
+    encoder_slots: ClassVar[dict[str, set[str]]] = {"encoder": set()}
 
-    def __init__(self, encoder: nn.Module, layout: Layout | str = "ntu25",
-                 stream_name: str = "joint", queue_size: int = 32768, projection_dim: int = 128,
-                 temperature: float = 0.07, momentum: float = 0.999, shear_beta: float = 0.5,
-                 padding_ratio: int = 6) -> None:
+    def __init__(self, config: SkeletonCLRConfig, *, layout: Layout,
+                 encoders: EncoderFactory) -> None:
         super().__init__()
-        self.layout = load_layout(layout)
-        self.stream_name = stream_name
-        self.encoder_q = encoder
-        self.head_q = projection_head(encoder.feature_dim, encoder.feature_dim, projection_dim)
+        self.config = config
+        self.layout = layout
+        self.encoder_q = encoders("encoder")
+        dim = feature_dim_of(self.encoder_q)
+        self.head_q = projection_head(dim, dim, config.projection_dim)
         self.encoder_k = momentum_copy(self.encoder_q)
         self.head_k = momentum_copy(self.head_q)
-        self.queue = FeatureQueue(queue_size, projection_dim)
-        self.temperature = temperature
-        self.momentum = momentum
-        self.shear_beta = shear_beta
-        self.padding_ratio = padding_ratio
+        self.queue = FeatureQueue(config.queue_size, config.projection_dim)
 
     @classmethod
-    def from_config(cls, config: SkeletonCLRConfig, layout: Layout,
-                    make_encoder: Callable[[int], nn.Module]) -> SkeletonCLR:
-        """Build from a config; ``make_encoder(in_channels)`` gives a fresh encoder."""
-        return cls(make_encoder(3), layout, config.stream, config.queue_size,
-                   config.projection_dim, config.temperature, config.momentum,
-                   config.shear_beta, config.padding_ratio)
+    def from_config(cls, config: SkeletonCLRConfig, *, layout: Layout,
+                    encoders: EncoderFactory) -> SkeletonCLR:
+        return cls(config, layout=layout, encoders=encoders)
 
     def augment(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         """Shear + temporal crop, then the configured stream."""
-        view = shear_and_crop(x, self.shear_beta, self.padding_ratio, generator)
-        return stream(view, self.stream_name, self.layout)
+        view = shear_and_crop(x, self.config.shear_beta, self.config.padding_ratio, generator)
+        return stream(view, self.config.stream, self.layout)
 
     def embed_query(self, view: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.head_q(self.encoder_q(view)), dim=1)
 
     @torch.no_grad()
     def embed_key(self, view: torch.Tensor) -> torch.Tensor:
-        momentum_update(self.encoder_k, self.encoder_q, self.momentum)
-        momentum_update(self.head_k, self.head_q, self.momentum)
+        momentum_update(self.encoder_k, self.encoder_q, self.config.momentum)
+        momentum_update(self.head_k, self.head_q, self.config.momentum)
         return F.normalize(self.head_k(self.encoder_k(view)), dim=1)
 
     def training_step(self, batch: Batch, epoch: int,
@@ -100,10 +94,11 @@ class SkeletonCLR(nn.Module):
         """InfoNCE between two already augmented views; the keys then enter the queue."""
         q = self.embed_query(view_q)
         k = self.embed_key(view_k)
-        loss = infonce(q, k, self.queue.keys.clone().detach(), self.temperature)
+        loss = infonce(q, k, self.queue.keys.clone().detach(), self.config.temperature)
         self.queue.push(k)
         return {"loss": loss}
 
-    def encoders(self) -> dict[str, nn.Module]:
+    def encoders(self) -> dict[str, StreamEncoder]:
         """The query encoder, fed with this method's stream."""
-        return {self.stream_name: StreamEncoder(self.encoder_q, self.stream_name, self.layout)}
+        return {self.config.stream: StreamEncoder(self.encoder_q, self.config.stream,
+                                                  self.layout)}

@@ -8,6 +8,7 @@ are packed away, so they never reach the recurrence.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -55,6 +56,7 @@ class BiGRU(nn.Module):
     """Bidirectional GRU: x[N, C, T, V, M] (+ lengths) → temporal average of outputs [N, 2H]."""
 
     Config: type = BiGRUConfig
+    provides: ClassVar[frozenset[str]] = frozenset({"frames"})
     cell = "gru"  # the recurrent module's attribute name and type
     _CELLS = {"gru": nn.GRU, "lstm": nn.LSTM}
 
@@ -65,7 +67,7 @@ class BiGRU(nn.Module):
         self.add_module(self.cell, self._CELLS[self.cell](
             input_size, hidden_size, num_layers=layers, batch_first=True, bidirectional=True,
             dropout=dropout if layers > 1 else 0.0))
-        self.feature_dim = 2 * hidden_size
+        self.feature_dim: int = 2 * hidden_size
 
     @property
     def recurrent(self) -> nn.RNNBase:
@@ -73,8 +75,8 @@ class BiGRU(nn.Module):
         return getattr(self, self.cell)
 
     @classmethod
-    def from_config(cls, config: BiGRUConfig, layout: Layout, in_channels: int,
-                    persons: int = 2) -> BiGRU:
+    def from_config(cls, config: BiGRUConfig, *, layout: Layout, in_channels: int,
+                    persons: int) -> BiGRU:
         """Build for frames of ``persons × layout joints × in_channels`` values."""
         return cls(persons * layout.num_joints * in_channels, config.hidden_size,
                    config.layers, config.dropout)

@@ -8,6 +8,7 @@ averaged over (T', V) and then over persons. ``hidden_channels=16`` is the paper
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar, Literal
 
 import torch
 from torch import nn
@@ -81,17 +82,18 @@ class STGCNConfig:
     hidden_channels: int = 16
     feature_dim: int = 256
     dropout: float = 0.5
-    center_distance: str = "graph"  # graph (paper) | max_hop (released ST-GCN code)
+    center_distance: Literal["graph", "max_hop"] = "graph"  # paper | released ST-GCN code
 
 
 class STGCN(nn.Module):
     """ST-GCN encoder: x[N, C, T, V, M] → features[N, feature_dim]."""
 
     Config = STGCNConfig
+    provides: ClassVar[frozenset[str]] = frozenset({"feature_maps"})
 
     def __init__(self, layout: Layout | str = "ntu25", in_channels: int = 3,
                  hidden_channels: int = 16, feature_dim: int = 256, dropout: float = 0.5,
-                 center_distance: str = "graph") -> None:
+                 center_distance: Literal["graph", "max_hop"] = "graph") -> None:
         super().__init__()
         layout = load_layout(layout)
         adjacency = torch.tensor(layout.adjacency(center_distance=center_distance))
@@ -105,12 +107,12 @@ class STGCN(nn.Module):
             STGCNBlock(cin, cout, adjacency, stride, dropout=0.0 if i == 0 else dropout,
                        residual=i > 0)
             for i, (cin, cout, stride) in enumerate(plan))
-        self.feature_dim = feature_dim
+        self.feature_dim: int = feature_dim
         init_stgcn_weights(self)
 
     @classmethod
-    def from_config(cls, config: STGCNConfig, layout: Layout, in_channels: int,
-                    persons: int = 2) -> STGCN:
+    def from_config(cls, config: STGCNConfig, *, layout: Layout, in_channels: int,
+                    persons: int) -> STGCN:
         """Build from a config section (persons are folded into the batch, any number works)."""
         return cls(layout, in_channels, config.hidden_channels, config.feature_dim,
                    config.dropout, config.center_distance)

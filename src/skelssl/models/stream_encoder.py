@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
+from skelssl.models.base import EncoderRecipe, feature_dim_of
 from skelssl.skeleton import Layout
 from skelssl.transforms.streams import stream
 
@@ -17,7 +20,17 @@ class StreamEncoder(nn.Module):
         self.encoder = encoder
         self.stream_name = stream_name
         self.layout = layout
-        self.feature_dim: int = encoder.feature_dim
+        self.feature_dim: int = feature_dim_of(encoder)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         return self.encoder(stream(x, self.stream_name, self.layout, lengths), lengths)
+
+    def describe(self) -> dict[str, Any]:
+        """What rebuilds this encoder without its method: the encoder's config, input
+        channels and persons, the input stream, the layout and the feature size."""
+        recipe = getattr(self.encoder, "recipe", None)
+        if not isinstance(recipe, EncoderRecipe):
+            raise TypeError(f"{type(self.encoder).__name__} was not built by "
+                            "skelssl.models.build_encoder, so it cannot describe itself")
+        return {**recipe.to_dict(), "stream": self.stream_name, "layout": self.layout.to_dict(),
+                "feature_dim": self.feature_dim}

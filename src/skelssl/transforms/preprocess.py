@@ -1,10 +1,9 @@
-"""The per-batch preprocessing a config asks for, applied on the training device."""
+"""The per-batch preprocessing a run asks for, applied on the training device."""
 
 from __future__ import annotations
 
 import torch
 
-from skelssl.config import DataConfig
 from skelssl.skeleton import Layout
 from skelssl.transforms.normalize import align_view, center, minmax_normalize, pad_persons
 from skelssl.transforms.temporal import cap_frames, resize_valid
@@ -12,24 +11,32 @@ from skelssl.transforms.temporal import cap_frames, resize_valid
 
 class Preprocess:
     """persons → frame cap → centre → view alignment → min-max → resize valid frames (each
-    optional)."""
+    optional; the settings are those of a config's ``data`` section)."""
 
-    def __init__(self, config: DataConfig, layout: Layout) -> None:
-        self.config = config
+    def __init__(self, layout: Layout, *, persons: int = 2, center: str = "frame",
+                 align_view: bool = False, view_axes: str = "shoulders", minmax: bool = False,
+                 max_frames: int = 0, frame_cap: str = "even", frames: int = 50) -> None:
         self.layout = layout
+        self.persons = persons
+        self.center = center
+        self.align_view = align_view
+        self.view_axes = view_axes
+        self.minmax = minmax
+        self.max_frames = max_frames
+        self.frame_cap = frame_cap
+        self.frames = frames
 
     def __call__(self, x: torch.Tensor, lengths: torch.Tensor
                  ) -> tuple[torch.Tensor, torch.Tensor]:
-        c = self.config
-        x = pad_persons(x, c.persons)
-        if c.max_frames:
-            x, lengths = cap_frames(x, lengths, c.max_frames, c.frame_cap)
-        if c.center != "none":
-            x = center(x, lengths, self.layout.center, c.center)
-        if c.align_view:
-            x = align_view(x, self.layout, c.view_axes)
-        if c.minmax:
+        x = pad_persons(x, self.persons)
+        if self.max_frames:
+            x, lengths = cap_frames(x, lengths, self.max_frames, self.frame_cap)
+        if self.center != "none":
+            x = center(x, lengths, self.layout.center, self.center)
+        if self.align_view:
+            x = align_view(x, self.layout, self.view_axes)
+        if self.minmax:
             x = minmax_normalize(x, lengths)
-        if c.frames:
-            x, lengths = resize_valid(x, lengths, c.frames)
+        if self.frames:
+            x, lengths = resize_valid(x, lengths, self.frames)
         return x, lengths

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import torch
 
 from skelssl.skeleton import Layout
 from skelssl.transforms.masks import valid_frames
 
-STREAMS = ("joint", "motion", "bone", "velocity", "bone_motion")
+Stream = Literal["joint", "motion", "bone", "velocity", "bone_motion"]
+STREAMS: tuple[str, ...] = get_args(Stream)
 
 
 def motion(x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:

@@ -9,6 +9,7 @@ from skelssl.data.readers.ctrgcn_npz import read_ctrgcn_npz
 from skelssl.data.readers.custom import read_custom
 from skelssl.data.readers.npy import read_npy
 from skelssl.data.readers.padded import load_labels, valid_length
+from skelssl.errors import PrepareError
 
 
 def padded(n=3, t=6, v=25, m=2, seed=0):
@@ -47,7 +48,7 @@ def test_all_zero_sample_is_damaged_and_wrong_label_count_is_an_error(tmp_path):
     dataset, damaged = read_npy(tmp_path / "d.npy", tmp_path / "l.npy")
     assert len(dataset.sequences) == 2 and "0 frames" in str(damaged[0])
     np.save(tmp_path / "l2.npy", np.array([0, 1]))
-    with pytest.raises(ValueError, match="2 labels for 3 samples"):
+    with pytest.raises(PrepareError, match="2 labels for 3 samples"):
         read_npy(tmp_path / "d.npy", tmp_path / "l2.npy")
 
 
@@ -55,7 +56,7 @@ def test_label_pickle_refuses_code(tmp_path):
     path = tmp_path / "evil.pkl"
     with path.open("wb") as f:
         pickle.dump((["a"], [print]), f)
-    with pytest.raises(ValueError, match="refusing to load builtins.print"):
+    with pytest.raises(PrepareError, match="refusing to load builtins.print"):
         load_labels(path)
 
 
@@ -70,7 +71,7 @@ def test_ctrgcn_npz(tmp_path):
     assert [s.label for s in dataset.sequences] == [3, 1, 4, 1]
     np.testing.assert_array_equal(dataset.sequences[2].joints, x[2, :, :4].transpose(3, 1, 2, 0))
     np.savez(tmp_path / "bad.npz", x_train=flat[:3])
-    with pytest.raises(ValueError, match="missing arrays"):
+    with pytest.raises(PrepareError, match="missing arrays"):
         read_ctrgcn_npz(tmp_path / "bad.npz")
 
 
@@ -99,11 +100,11 @@ def test_custom_variable_length_sequences_and_errors(tmp_path):
     assert dataset.layout.name == "ucla20" and len(dataset.sequences) == 1
     assert "expected finite coordinates" in str(damaged[0]) and "sequence 1" in str(damaged[0])
     np.savez(tmp_path / "w.npz", joints=np.ones((2, 3, 7, 3)), labels=np.array([0, 1]))
-    with pytest.raises(ValueError, match="7 joints per frame matches no built-in layout"):
+    with pytest.raises(PrepareError, match="7 joints per frame matches no built-in layout"):
         read_custom(tmp_path / "w.npz")
     np.savez(tmp_path / "x.npz", joints=np.ones((2, 3, 25, 3)), labels=np.array([0, 1]),
              extra=np.ones(1))
-    with pytest.raises(ValueError, match=r"unknown arrays \['extra'\]"):
+    with pytest.raises(PrepareError, match=r"unknown arrays \['extra'\]"):
         read_custom(tmp_path / "x.npz")
 
 

@@ -11,7 +11,7 @@ from skelssl.data.readers.ntu import (
     read_ntu,
     select_bodies,
 )
-from skelssl.data.sequence import SampleError
+from skelssl.errors import SampleError
 
 
 def write_skeleton(path, frames, joints=25):

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import NW_UCLA, needs_ucla
 from skelssl.data.readers.nw_ucla import read_file, read_nw_ucla
-from skelssl.data.sequence import SampleError
+from skelssl.errors import SampleError
 
 
 @needs_ucla

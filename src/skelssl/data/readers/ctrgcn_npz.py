@@ -14,7 +14,8 @@ from skelssl.data.readers.padded import (
     default_class_names,
     sequences_from_padded,
 )
-from skelssl.data.sequence import RawDataset, SampleError
+from skelssl.data.sequence import RawDataset
+from skelssl.errors import PrepareError, SampleError
 from skelssl.skeleton import Layout, load_layout
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -25,18 +26,18 @@ def read_ctrgcn_npz(raw: str | Path, layout: str | Layout = "ntu25", coords: int
     """Both parts of one ``.npz`` file; the benchmark is named ``benchmark``."""
     path = Path(raw)
     if not path.is_file():
-        raise FileNotFoundError(f"CTR-GCN .npz file {path} does not exist")
+        raise PrepareError(f"CTR-GCN .npz file {path} does not exist")
     chosen = load_layout(layout)
     with np.load(path, allow_pickle=False) as archive:
         missing = [k for k in KEYS if k not in archive.files]
         if missing:
-            raise ValueError(f"{path}: missing arrays {missing}; found {archive.files}")
+            raise PrepareError(f"{path}: missing arrays {missing}; found {archive.files}")
         parts = {k: archive[k] for k in KEYS}
     sequences, damaged, splits = [], [], {}
     for part in ("train", "test"):
         x = parts[f"x_{part}"]
         if x.ndim != 3 or x.shape[2] % (chosen.num_joints * coords):
-            raise ValueError(f"{path}: x_{part} has shape {x.shape}, expected (N, T, M·"
+            raise PrepareError(f"{path}: x_{part} has shape {x.shape}, expected (N, T, M·"
                              f"{chosen.num_joints}·{coords}) for layout {chosen.name!r}")
         persons = x.shape[2] // (chosen.num_joints * coords)
         per_person = x.reshape(x.shape[0], x.shape[1], persons, chosen.num_joints, coords)

@@ -24,7 +24,8 @@ from skelssl.data.readers.padded import (
     infer_layout,
     sequences_from_padded,
 )
-from skelssl.data.sequence import RawDataset, SampleError, Sequence, check_sequence
+from skelssl.data.sequence import RawDataset, Sequence, check_sequence
+from skelssl.errors import PrepareError, SampleError
 from skelssl.skeleton import BUILTIN_LAYOUTS, Layout, layout_from_dict
 
 KNOWN_KEYS = {"joints", "lengths", "sequences", "labels", "class_names", "names", "split",
@@ -55,13 +56,13 @@ def read_custom(raw: str | Path, layout: str | Layout | None = None) -> tuple[Ra
     """Read a bring-your-own ``.npz``; ``layout`` overrides the file's own ``layout`` entry."""
     path = Path(raw)
     if not path.is_file():
-        raise FileNotFoundError(f"custom dataset file {path} does not exist")
+        raise PrepareError(f"custom dataset file {path} does not exist")
     arrays = _load(path)
     unknown = set(arrays) - KNOWN_KEYS
     if unknown:
-        raise ValueError(f"{path}: unknown arrays {sorted(unknown)}; known: {sorted(KNOWN_KEYS)}")
+        raise PrepareError(f"{path}: unknown arrays {sorted(unknown)}; known: {sorted(KNOWN_KEYS)}")
     if "labels" not in arrays or ("joints" in arrays) == ("sequences" in arrays):
-        raise ValueError(f"{path}: expected 'labels' and exactly one of 'joints' or 'sequences'")
+        raise PrepareError(f"{path}: expected 'labels' and exactly one of 'joints' or 'sequences'")
     if layout is None and "layout" in arrays:
         layout = _layout_from_file(str(arrays["layout"]), path.parent)
     if "joints" in arrays:
@@ -69,7 +70,7 @@ def read_custom(raw: str | Path, layout: str | Layout | None = None) -> tuple[Ra
         if joints.ndim == 4:
             joints = joints[:, None]
         if joints.ndim != 5:
-            raise ValueError(f"{path}: 'joints' has shape {arrays['joints'].shape}, expected "
+            raise PrepareError(f"{path}: 'joints' has shape {arrays['joints'].shape}, expected "
                              "(N, T, V, C) or (N, M, T, V, C)")
         count = joints.shape[0]
         chosen = infer_layout(joints.shape[3], layout, str(path))
@@ -82,7 +83,7 @@ def read_custom(raw: str | Path, layout: str | Layout | None = None) -> tuple[Ra
     names = [str(n) for n in arrays["names"]] if "names" in arrays else \
         [f"{path.stem}_{i:06d}" for i in range(count)]
     if len(names) != count:
-        raise ValueError(f"{path}: {len(names)} names for {count} sequences")
+        raise PrepareError(f"{path}: {len(names)} names for {count} sequences")
     if "joints" in arrays:
         sequences, damaged, kept = sequences_from_padded(joints, labels, names, chosen,
                                                          str(path), arrays.get("lengths"))
@@ -100,14 +101,14 @@ def read_custom(raw: str | Path, layout: str | Layout | None = None) -> tuple[Ra
     if "split" in arrays:
         assignment = [str(s) for s in arrays["split"]]
         if len(assignment) != count or set(assignment) - set(SPLIT_NAMES):
-            raise ValueError(f"{path}: 'split' must hold {count} entries, each 'train' or 'test'")
+            raise PrepareError(f"{path}: 'split' must hold {count} entries, each 'train' or 'test'")
         splits["default"] = {part: [j for j, i in enumerate(kept) if assignment[i] == part]
                              for part in SPLIT_NAMES}
     num_classes = max((s.label for s in sequences), default=-1) + 1
     class_names = [str(c) for c in arrays["class_names"]] if "class_names" in arrays else \
         default_class_names(chosen, num_classes)
     if len(class_names) < num_classes:
-        raise ValueError(f"{path}: {len(class_names)} class names for labels up to "
+        raise PrepareError(f"{path}: {len(class_names)} class names for labels up to "
                          f"{num_classes - 1}")
     dataset = RawDataset(layout=chosen, class_names=class_names, sequences=sequences,
                          splits=splits)

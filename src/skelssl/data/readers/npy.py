@@ -17,24 +17,25 @@ from skelssl.data.readers.padded import (
     load_labels,
     sequences_from_padded,
 )
-from skelssl.data.sequence import RawDataset, SampleError, Sequence
+from skelssl.data.sequence import RawDataset, Sequence
+from skelssl.errors import PrepareError, SampleError
 from skelssl.skeleton import Layout
 
 
 def _read_part(data_path: Path, label_path: Path, part: str,
                layout: str | Layout | None) -> tuple[Layout, list[Sequence], list[SampleError]]:
     if not data_path.is_file():
-        raise FileNotFoundError(f"{part} data file {data_path} does not exist")
+        raise PrepareError(f"{part} data file {data_path} does not exist")
     data = np.load(data_path, mmap_mode="r", allow_pickle=False)
     if data.ndim != 5:
-        raise ValueError(f"{data_path}: shape {data.shape}, expected (N, C, T, V, M)")
+        raise PrepareError(f"{data_path}: shape {data.shape}, expected (N, C, T, V, M)")
     chosen = infer_layout(data.shape[3], layout, str(data_path))
     names, labels = load_labels(label_path)
     labels = check_labels(labels, data.shape[0], str(label_path))
     if names is None:
         names = [f"{part}_{i:06d}" for i in range(data.shape[0])]
     if len(names) != data.shape[0]:
-        raise ValueError(f"{label_path}: {len(names)} names for {data.shape[0]} samples")
+        raise PrepareError(f"{label_path}: {len(names)} names for {data.shape[0]} samples")
     per_person = data.transpose(0, 4, 2, 3, 1)  # (N, M, T, V, C), still memory-mapped
     sequences, damaged, _ = sequences_from_padded(per_person, labels, names, chosen,
                                                   str(data_path))
@@ -50,7 +51,7 @@ def read_npy(raw: str | Path, labels: str | Path, test_raw: str | Path | None = 
     test: list[int] = []
     if test_raw is not None:
         if test_labels is None:
-            raise ValueError("--test-raw needs --test-labels")
+            raise PrepareError("--test-raw needs --test-labels")
         _, test_sequences, test_damaged = _read_part(Path(test_raw), Path(test_labels), "test",
                                                      chosen)
         test = list(range(len(sequences), len(sequences) + len(test_sequences)))

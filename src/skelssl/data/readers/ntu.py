@@ -23,6 +23,7 @@ from skelssl.data.sequence import (
     check_sequence,
     rule_splits,
 )
+from skelssl.errors import PrepareError
 from skelssl.skeleton import NTU25
 
 NAME_PATTERN = re.compile(r"S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})")
@@ -152,7 +153,7 @@ def motion_energy(bodies: np.ndarray) -> np.ndarray:
 def select_bodies(bodies: np.ndarray, keep: int = PERSONS, mode: str = "most-active") -> np.ndarray:
     """Keep ``keep`` body slots: the most active first (2s-AGCN), or simply the first ones."""
     if mode not in BODY_SELECTIONS:
-        raise ValueError(f"body selection {mode!r}: expected one of {BODY_SELECTIONS}")
+        raise PrepareError(f"body selection {mode!r}: expected one of {BODY_SELECTIONS}")
     order = np.arange(len(bodies))
     if mode == "most-active":
         order = np.argsort(-motion_energy(bodies), kind="stable")
@@ -212,13 +213,13 @@ def read_ntu(raw: str | Path, version: int = 60, body_selection: str = "most-act
     hold no body at all are left out and listed in ``excluded``, as are names in ``exclude``.
     """
     if version not in (60, 120):
-        raise ValueError(f"NTU version must be 60 or 120, got {version}")
+        raise PrepareError(f"NTU version must be 60 or 120, got {version}")
     root = Path(raw)
     if not root.is_dir():
-        raise FileNotFoundError(f"NTU raw folder {root} does not exist")
+        raise PrepareError(f"NTU raw folder {root} does not exist")
     files = sorted(root.rglob("*.skeleton"), key=lambda p: p.name)
     if not files:
-        raise FileNotFoundError(f"no .skeleton files below {root}")
+        raise PrepareError(f"no .skeleton files below {root}")
     damaged: list[SampleError] = []
     excluded: list[dict[str, str]] = []
     kept_files = []

@@ -16,6 +16,7 @@ from skelssl.data.sequence import (
     check_sequence,
     rule_splits,
 )
+from skelssl.errors import PrepareError
 from skelssl.skeleton import UCLA20
 
 NAME_PATTERN = re.compile(r"a(\d+)_s(\d+)_e(\d+)_v(\d+)")
@@ -61,10 +62,10 @@ def read_nw_ucla(raw: str | Path, workers: int | None = None) -> tuple[RawDatase
     """All ``*.json`` files of an ``all_sqe`` folder; benchmark ``view3`` (train views 1, 2)."""
     root = Path(raw)
     if not root.is_dir():
-        raise FileNotFoundError(f"NW-UCLA folder {root} does not exist")
+        raise PrepareError(f"NW-UCLA folder {root} does not exist")
     files = sorted(root.glob("*.json"))
     if not files:
-        raise FileNotFoundError(f"no .json files in {root} (expected the all_sqe folder)")
+        raise PrepareError(f"no .json files in {root} (expected the all_sqe folder)")
     results = map_files(read_file, files, workers, desc="NW-UCLA")
     sequences = [r for r in results if isinstance(r, Sequence)]
     damaged = [r for r in results if isinstance(r, SampleError)]

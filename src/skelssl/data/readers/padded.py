@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from skelssl.data.readers.ntu import NTU120_CLASSES
-from skelssl.data.sequence import SampleError, Sequence, check_sequence
+from skelssl.data.sequence import Sequence, check_sequence
+from skelssl.errors import PrepareError, SampleError
 from skelssl.skeleton import BUILTIN_LAYOUTS, Layout, load_layout
 
 
@@ -52,14 +53,14 @@ def check_labels(labels: np.ndarray, count: int, source: str) -> np.ndarray:
     if labels.ndim == 2:  # one-hot
         labels = labels.argmax(axis=1)
     if labels.shape != (count,):
-        raise ValueError(f"{source}: {labels.shape[0] if labels.ndim else 0} labels for "
+        raise PrepareError(f"{source}: {labels.shape[0] if labels.ndim else 0} labels for "
                          f"{count} samples")
     if labels.size and (not np.issubdtype(labels.dtype, np.integer) and
                         not np.array_equal(labels, np.round(labels))):
-        raise ValueError(f"{source}: labels must be integer class indices")
+        raise PrepareError(f"{source}: labels must be integer class indices")
     labels = labels.astype(np.int64)
     if labels.size and labels.min() < 0:
-        raise ValueError(f"{source}: negative label {labels.min()}")
+        raise PrepareError(f"{source}: negative label {labels.min()}")
     return labels
 
 
@@ -81,7 +82,7 @@ def load_labels(path: str | Path) -> tuple[list[str] | None, np.ndarray]:
     """Sample names (when the file has them) and labels from ``.npy`` or ``(names, labels).pkl``."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"label file {path} does not exist")
+        raise PrepareError(f"label file {path} does not exist")
     if path.suffix == ".npy":
         return None, np.load(path, allow_pickle=False)
     if path.suffix in (".pkl", ".pickle"):
@@ -89,12 +90,12 @@ def load_labels(path: str | Path) -> tuple[list[str] | None, np.ndarray]:
             try:
                 content = _PlainUnpickler(f).load()
             except (pickle.UnpicklingError, EOFError) as error:
-                raise ValueError(f"{path}: not a (names, labels) pickle ({error})") from error
+                raise PrepareError(f"{path}: not a (names, labels) pickle ({error})") from error
         if not (isinstance(content, (tuple, list)) and len(content) == 2):
-            raise ValueError(f"{path}: expected a pickled (sample_names, labels) pair")
+            raise PrepareError(f"{path}: expected a pickled (sample_names, labels) pair")
         names, labels = content
         return [str(n) for n in names], np.asarray(labels)
-    raise ValueError(f"{path}: labels must be a .npy array or a (names, labels) .pkl file")
+    raise PrepareError(f"{path}: labels must be a .npy array or a (names, labels) .pkl file")
 
 
 def infer_layout(num_joints: int, layout: str | Layout | None, source: str) -> Layout:
@@ -102,12 +103,12 @@ def infer_layout(num_joints: int, layout: str | Layout | None, source: str) -> L
     if layout is not None:
         chosen = load_layout(layout)
         if chosen.num_joints != num_joints:
-            raise ValueError(f"{source}: {num_joints} joints per frame, but layout "
+            raise PrepareError(f"{source}: {num_joints} joints per frame, but layout "
                              f"{chosen.name!r} has {chosen.num_joints}")
         return chosen
     matches = [lay for lay in BUILTIN_LAYOUTS.values() if lay.num_joints == num_joints]
     if len(matches) != 1:
-        raise ValueError(f"{source}: {num_joints} joints per frame matches no built-in layout; "
+        raise PrepareError(f"{source}: {num_joints} joints per frame matches no built-in layout; "
                          "pass --layout NAME_OR_YAML")
     return matches[0]
 
