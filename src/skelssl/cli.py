@@ -172,6 +172,7 @@ def pretrain(
         pipeline = is_pipeline(values)
     values = apply_overrides(values, overrides)
     if resume is None:
+        assert config is not None
         run_dir = out or default_run_dir(config, values.get("seed", 0))
         if run_dir.exists() and any(run_dir.iterdir()):
             raise typer.BadParameter(f"{run_dir} already holds a run; continue it with "
@@ -181,8 +182,8 @@ def pretrain(
         if until_epoch is not None:
             raise typer.BadParameter("a multi-stage config runs every stage; stop it any time "
                                      "and continue with --resume", param_hint="--until-epoch")
-        done = run_pipeline(values, run_dir, progress=not quiet)
-        summary = ", ".join(f"{name} {epochs} epochs" for name, epochs in done)
+        stages = run_pipeline(values, run_dir, progress=not quiet)
+        summary = ", ".join(f"{name} {epochs} epochs" for name, epochs in stages)
         typer.echo(f"{run_dir}: stages done: {summary}; evaluate the last stage with "
                    f"`skelssl eval linear {run_dir}`")
         return
@@ -508,7 +509,8 @@ def _tidy_help(group: typer.Typer) -> None:
     for command in group.registered_commands:
         command.help = one_line_paragraphs(command.help or command.callback.__doc__ or "")
     for subgroup in group.registered_groups:
-        _tidy_help(subgroup.typer_instance)
+        if subgroup.typer_instance is not None:
+            _tidy_help(subgroup.typer_instance)
 
 
 _tidy_help(app)

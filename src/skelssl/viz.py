@@ -34,7 +34,7 @@ def _draw(ax: plt.Axes, frame: np.ndarray, layout: Layout) -> None:
         colour = PERSON_COLOURS[m % len(PERSON_COLOURS)]
         for child, parent in layout.edges:
             ax.plot(*person[[child, parent]].T, color=colour, lw=1.5)
-        ax.scatter(*person.T, s=6, color=colour)
+        ax.scatter(person[:, 0], person[:, 1], s=6, color=colour)
 
 
 def project(joints: np.ndarray, view: str = "front") -> np.ndarray:

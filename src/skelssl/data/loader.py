@@ -34,7 +34,7 @@ def epoch_batches(index: np.ndarray, batch_size: int, seed: int, epoch: int,
     count = len(index) // batch_size if drop_last else -(-len(index) // batch_size)
     if count == 0:
         raise ConfigError(f"{len(index)} samples make no full batch of {batch_size}; lower "
-                         "train.batch_size")
+                          "train.batch_size")
     share = batch_size // world_size
     batches = []
     for b in range(count):

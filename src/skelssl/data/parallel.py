@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from multiprocessing import get_context
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from tqdm import tqdm
 
@@ -22,7 +22,7 @@ def _call(fn: Callable[[T], R], item: T) -> R | SampleError:
         return error
 
 
-class _Bound:
+class _Bound(Generic[T, R]):
     """Picklable ``item -> _call(fn, item)`` for worker processes."""
 
     def __init__(self, fn: Callable[[T], R]) -> None:

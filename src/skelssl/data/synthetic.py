@@ -43,7 +43,7 @@ FK_ORDER = ["spine_mid", "spine_shoulder", "neck", "head"] + [
 
 def _rest_offsets(arm: float, leg: float, torso: float, width: float) -> dict[str, np.ndarray]:
     """Bone vectors in the rest pose (metres, x = the body's left, y = up, z = forward)."""
-    off = {
+    off: dict[str, tuple[float, float, float]] = {
         "spine_mid": (0, 0.25 * torso, 0), "spine_shoulder": (0, 0.22 * torso, 0),
         "neck": (0, 0.07, 0), "head": (0, 0.13, 0),
     }

@@ -26,7 +26,7 @@ from skelssl.data.dataset import PreparedDataset
 from skelssl.engine.checkpoint import load_checkpoint, load_strict
 from skelssl.engine.run_dir import ENCODER_CHECKPOINT, final_stage_dir
 from skelssl.errors import RunError, UserError
-from skelssl.methods import RunWeights, build_method
+from skelssl.methods import RunWeights, as_method, build_method
 from skelssl.models.stream_encoder import StreamEncoder
 
 FORMAT = 2
@@ -94,7 +94,8 @@ def legacy_descriptions(file: EncoderFile, data: PreparedDataset) -> dict[str, d
     torch.manual_seed(config.seed)
     method = build_method(config.method, config.encoder_sections(), layout=data.layout,
                           channels=data.channels, persons=config.data.persons)
-    encoders = {name: encoder.describe() for name, encoder in method.encoders().items()}
+    encoders = {name: encoder.describe()
+                for name, encoder in as_method(method).encoders().items()}
     if set(encoders) != set(file.states):
         raise RunError(f"{file.path}: holds encoders {sorted(file.states)}, its config builds "
                        f"{sorted(encoders)}")

@@ -37,7 +37,7 @@ from skelssl.engine.run_dir import (
 )
 from skelssl.engine.schedule import learning_rate
 from skelssl.errors import ConfigError, TrainingDiverged
-from skelssl.methods import Batch, TrainingProgress
+from skelssl.methods import Batch, TrainingProgress, as_method
 from skelssl.transforms.preprocess import Preprocess
 
 
@@ -49,7 +49,7 @@ class _Step(nn.Module):
         self.method = method
 
     def forward(self, batch: Batch, epoch: int, generator: torch.Generator) -> dict:
-        return self.method.training_step(batch, epoch, generator)
+        return as_method(self.method).training_step(batch, epoch, generator)
 
 
 def epoch_seed(seed: int, epoch: int, rank: int) -> int:
@@ -97,8 +97,8 @@ def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int |
                               config.train.label_fraction, config.train.label_draw).index
     if len(train_index) < config.train.batch_size:
         raise ConfigError(f"{config.data.path}: {len(train_index)} training samples, fewer than "
-                         f"train.batch_size = {config.train.batch_size} (incomplete batches "
-                         "are dropped); lower train.batch_size")
+                          f"train.batch_size = {config.train.batch_size} (incomplete batches "
+                          "are dropped); lower train.batch_size")
     torch.manual_seed(config.seed)
     method = build_run_method(config, data)
     method = distributed.sync_batchnorm(method, context, config.train.sync_bn).to(device)
@@ -153,7 +153,7 @@ def _save(run_dir: Path, method: nn.Module, optimizer: torch.optim.Optimizer,
     save_atomic({"epoch": epoch, "method": method.state_dict(),
                  "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
                  "history": history, "config": to_dict(config)}, run_dir / LAST_CHECKPOINT)
-    save_atomic(encoder_file_state(method.encoders(), config, epoch),
+    save_atomic(encoder_file_state(as_method(method).encoders(), config, epoch),
                 run_dir / ENCODER_CHECKPOINT)
     write_metrics(run_dir, history)
 

@@ -7,7 +7,9 @@ the same test split, then each subset of two or more streams is fused.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import operator
 import time
 
 import torch
@@ -24,8 +26,8 @@ def fuse_logits(logits: dict[str, torch.Tensor], weights: dict[str, float]) -> t
     missing = [s for s in logits if s not in weights]
     if missing:
         raise EvalError(f"no ensemble weight for stream {missing[0]!r}; give one with "
-                         f"--weight {missing[0]}=W")
-    return sum(weights[s] * scores for s, scores in logits.items())
+                        f"--weight {missing[0]}=W")
+    return functools.reduce(operator.add, [weights[s] * scores for s, scores in logits.items()])
 
 
 def stream_members(runs: list[LoadedRun]) -> dict[str, LoadedRun]:
@@ -35,7 +37,7 @@ def stream_members(runs: list[LoadedRun]) -> dict[str, LoadedRun]:
         for stream in run.encoders:
             if stream in members:
                 raise EvalError(f"stream {stream!r} is in both {members[stream].run_dir} and "
-                                 f"{run.run_dir}; an ensemble takes each stream once")
+                                f"{run.run_dir}; an ensemble takes each stream once")
             members[stream] = run
     first = runs[0]
     reference = split_labels(first, first.config.data.test_split)
@@ -43,7 +45,7 @@ def stream_members(runs: list[LoadedRun]) -> dict[str, LoadedRun]:
         labels = split_labels(run, run.config.data.test_split)
         if labels.shape != reference.shape or not torch.equal(labels, reference):
             raise EvalError(f"{run.run_dir} is tested on other samples than "
-                             f"{first.run_dir}: an ensemble needs one test set")
+                            f"{first.run_dir}: an ensemble needs one test set")
     return members
 
 

@@ -63,8 +63,8 @@ def get_preset(name: str) -> LinearPreset:
     base = name.removesuffix(STANDARDIZED)
     if base not in LINEAR_PRESETS:
         raise EvalError(f"unknown linear preset {name!r}; expected one of "
-                         f"{sorted(LINEAR_PRESETS)}, optionally followed by {STANDARDIZED!r} "
-                         "(features standardised with the training split's statistics)")
+                        f"{sorted(LINEAR_PRESETS)}, optionally followed by {STANDARDIZED!r} "
+                        "(features standardised with the training split's statistics)")
     preset = LINEAR_PRESETS[base]
     return replace(preset, standardize=True) if name != base else preset
 
@@ -74,12 +74,13 @@ def standardizer(features: FeatureFn, count: int, chunk: int
     """A wrapper that standardises any feature function per dimension by the mean and standard
     deviation (population, 1e-5 added to the variance, as BatchNorm) of ``features`` over the
     ``count`` training samples, computed in the dtype of ``features``."""
-    total = total_sq = None
+    sums: list[torch.Tensor] = []  # running Σx and Σx² over the chunks, in order
     for positions in torch.arange(count).split(chunk):
         with torch.no_grad():
             x = features(positions)
-        total = x.sum(0) if total is None else total + x.sum(0)
-        total_sq = x.square().sum(0) if total_sq is None else total_sq + x.square().sum(0)
+        chunk_sums = [x.sum(0), x.square().sum(0)]
+        sums = [a + b for a, b in zip(sums, chunk_sums, strict=True)] if sums else chunk_sums
+    total, total_sq = sums
     mean = total / count
     scale = ((total_sq / count - mean.square()).clamp_min(0) + 1e-5).rsqrt()
 

@@ -118,7 +118,7 @@ def result_confusion(result_path: str | Path, data_path: str | None = None,
     result = json.loads(result_path.read_text())
     if "predictions" not in result:
         raise EvalError(f"{result_path}: no 'predictions'; expected a linear or kNN result "
-                         "of `skelssl eval`")
+                        "of `skelssl eval`")
     data = PreparedDataset.open(data_path or result["dataset"])
     labels = data.labels[data.indices(result["benchmark"], result["test_split"])]
     matrix = confusion_matrix(torch.from_numpy(labels.astype(np.int64)),

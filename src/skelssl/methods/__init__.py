@@ -10,7 +10,7 @@ from typing import Any
 
 from torch import nn
 
-from skelssl.methods.base import Batch, Method, RunWeights, TrainingProgress
+from skelssl.methods.base import Batch, Method, RunWeights, TrainingProgress, as_method
 from skelssl.methods.crossclr import CrosSCLR
 from skelssl.methods.crrl import CRRL
 from skelssl.methods.skeletonclr import SkeletonCLR
@@ -41,4 +41,4 @@ def build_method(method: Any, encoders: dict[str, Any], *, layout: Layout, chann
 
 
 __all__ = ["CRRL", "METHODS", "Batch", "CrosSCLR", "Method", "RunWeights", "SkeletonCLR",
-           "Supervised", "TrainingProgress", "build_method"]
+           "Supervised", "TrainingProgress", "as_method", "build_method"]

@@ -21,7 +21,7 @@ parameter groups; a group may carry ``lr_scale``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, NamedTuple, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol, cast
 
 import torch
 from torch import nn
@@ -94,3 +94,8 @@ class Method(Protocol):
 
     def encoders(self) -> dict[str, StreamEncoder]:
         ...
+
+
+def as_method(module: nn.Module) -> Method:
+    """A method module seen through the Method contract (what the engine calls on it)."""
+    return cast(Method, module)

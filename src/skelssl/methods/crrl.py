@@ -22,6 +22,8 @@ X-distill-Y and CRRL (``teacher``); two-stage variants run as pipelines
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass
 from typing import ClassVar, Literal, cast
 
@@ -195,8 +197,9 @@ class CRRL(nn.Module):
             out.update(self.reconstruct(frames, x, lengths))
         if self.config.teacher is not None:
             out["distill"] = self.distill(feature, x, lengths)
-        out["loss"] = sum(value * (self.config.distill_weight if key == "distill" else 1.0)
-                          for key, value in out.items())
+        terms = [value * (self.config.distill_weight if key == "distill" else 1.0)
+                 for key, value in out.items()]
+        out["loss"] = functools.reduce(operator.add, terms)
         return out
 
     def encoders(self) -> dict[str, StreamEncoder]:

@@ -40,6 +40,9 @@ def gather_from_all_ranks(x: torch.Tensor) -> torch.Tensor:
 class FeatureQueue(nn.Module):
     """A ring buffer of K L2-normalised keys (initialised at random), saved with the model."""
 
+    keys: torch.Tensor
+    pointer: torch.Tensor
+
     def __init__(self, size: int, dim: int) -> None:
         super().__init__()
         self.register_buffer("keys", F.normalize(torch.randn(size, dim), dim=1))

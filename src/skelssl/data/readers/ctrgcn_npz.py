@@ -14,7 +14,7 @@ from skelssl.data.readers.padded import (
     default_class_names,
     sequences_from_padded,
 )
-from skelssl.data.sequence import RawDataset
+from skelssl.data.sequence import RawDataset, Sequence
 from skelssl.errors import PrepareError, SampleError
 from skelssl.skeleton import Layout, load_layout
 
@@ -33,12 +33,14 @@ def read_ctrgcn_npz(raw: str | Path, layout: str | Layout = "ntu25", coords: int
         if missing:
             raise PrepareError(f"{path}: missing arrays {missing}; found {archive.files}")
         parts = {k: archive[k] for k in KEYS}
-    sequences, damaged, splits = [], [], {}
+    sequences: list[Sequence] = []
+    damaged: list[SampleError] = []
+    splits: dict[str, list[int]] = {}
     for part in ("train", "test"):
         x = parts[f"x_{part}"]
         if x.ndim != 3 or x.shape[2] % (chosen.num_joints * coords):
             raise PrepareError(f"{path}: x_{part} has shape {x.shape}, expected (N, T, M·"
-                             f"{chosen.num_joints}·{coords}) for layout {chosen.name!r}")
+                               f"{chosen.num_joints}·{coords}) for layout {chosen.name!r}")
         persons = x.shape[2] // (chosen.num_joints * coords)
         per_person = x.reshape(x.shape[0], x.shape[1], persons, chosen.num_joints, coords)
         labels = check_labels(parts[f"y_{part}"], x.shape[0], f"{path} y_{part}")

@@ -71,7 +71,7 @@ def read_custom(raw: str | Path, layout: str | Layout | None = None) -> tuple[Ra
             joints = joints[:, None]
         if joints.ndim != 5:
             raise PrepareError(f"{path}: 'joints' has shape {arrays['joints'].shape}, expected "
-                             "(N, T, V, C) or (N, M, T, V, C)")
+                               "(N, T, V, C) or (N, M, T, V, C)")
         count = joints.shape[0]
         chosen = infer_layout(joints.shape[3], layout, str(path))
     else:
@@ -109,7 +109,7 @@ def read_custom(raw: str | Path, layout: str | Layout | None = None) -> tuple[Ra
         default_class_names(chosen, num_classes)
     if len(class_names) < num_classes:
         raise PrepareError(f"{path}: {len(class_names)} class names for labels up to "
-                         f"{num_classes - 1}")
+                           f"{num_classes - 1}")
     dataset = RawDataset(layout=chosen, class_names=class_names, sequences=sequences,
                          splits=splits)
     return dataset, damaged

@@ -54,7 +54,7 @@ def check_labels(labels: np.ndarray, count: int, source: str) -> np.ndarray:
         labels = labels.argmax(axis=1)
     if labels.shape != (count,):
         raise PrepareError(f"{source}: {labels.shape[0] if labels.ndim else 0} labels for "
-                         f"{count} samples")
+                           f"{count} samples")
     if labels.size and (not np.issubdtype(labels.dtype, np.integer) and
                         not np.array_equal(labels, np.round(labels))):
         raise PrepareError(f"{source}: labels must be integer class indices")
@@ -104,12 +104,12 @@ def infer_layout(num_joints: int, layout: str | Layout | None, source: str) -> L
         chosen = load_layout(layout)
         if chosen.num_joints != num_joints:
             raise PrepareError(f"{source}: {num_joints} joints per frame, but layout "
-                             f"{chosen.name!r} has {chosen.num_joints}")
+                               f"{chosen.name!r} has {chosen.num_joints}")
         return chosen
     matches = [lay for lay in BUILTIN_LAYOUTS.values() if lay.num_joints == num_joints]
     if len(matches) != 1:
         raise PrepareError(f"{source}: {num_joints} joints per frame matches no built-in layout; "
-                         "pass --layout NAME_OR_YAML")
+                           "pass --layout NAME_OR_YAML")
     return matches[0]
 
 
