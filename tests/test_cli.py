@@ -2,10 +2,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from conftest import NW_UCLA, needs_ucla, tiny_config
 from skelssl.cli import app, one_line_paragraphs
+from skelssl.errors import ConfigError, TrainingDiverged
 
 runner = CliRunner()
 CRRL_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "crrl" / "nw-ucla.yaml"
@@ -58,6 +60,27 @@ def test_user_errors_are_one_line_and_exit_2(tmp_path):
                            capture_output=True, text=True)
     assert usage.returncode == 2 and "No such option: --quite" in usage.stderr
     assert "Traceback" not in usage.stderr
+
+
+@pytest.mark.parametrize("error, code", [
+    (ConfigError("config.train.lr: expected float"), 2),
+    (TrainingDiverged("loss became nan"), 3),
+    (PermissionError(13, "Permission denied", "runs/x"), 2),
+])
+def test_user_and_file_errors_are_one_line_and_bugs_are_not(monkeypatch, capsys, error, code):
+    import skelssl.cli
+
+    def fail(**_):
+        raise error
+
+    monkeypatch.setattr(skelssl.cli, "app", fail)
+    with pytest.raises(SystemExit) as stopped:
+        skelssl.cli.main()
+    assert stopped.value.code == code
+    assert capsys.readouterr().err == f"error: {error}\n"
+    monkeypatch.setattr(skelssl.cli, "app", lambda **_: int("a bug"))
+    with pytest.raises(ValueError, match="invalid literal"):  # a bug keeps its traceback
+        skelssl.cli.main()
 
 
 @needs_ucla
@@ -129,6 +152,7 @@ def test_config_mistakes_exit_2_naming_the_key(tmp_path, prepared_synthetic):
     assert "train.epoch: unknown key; did you mean 'epochs'?" in bad.stderr
 
 
+@pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path):
     from skelssl.demo import run_demo
 

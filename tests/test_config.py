@@ -198,7 +198,8 @@ def test_every_shipped_config_lists_every_key_of_its_schema(path):
     values = read_yaml(path)
     parts = [(values, "")]
     if is_pipeline(values):
-        parts = [({**values, **stage}, f"stages.{name}.") for name, stage in values["stages"].items()]
+        parts = [({**values, **stage}, f"stages.{name}.")
+                 for name, stage in values["stages"].items()]
     missing = []
     for part, prefix in parts:
         missing += missing_keys(part["method"], METHODS[part["method"]["name"]].Config,

@@ -107,6 +107,9 @@ def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int |
     scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
     start, history = 0, []
     checkpoint_file = run_dir / LAST_CHECKPOINT
+    if context.is_main:
+        for stale in run_dir.glob(".*.pt.*"):  # a checkpoint half-written when killed
+            stale.unlink()
     if resume and checkpoint_file.is_file():
         state = load_checkpoint(checkpoint_file)
         method.load_state_dict(state["method"])
