@@ -10,6 +10,8 @@ Run from the repository root after `skelssl prepare nw-ucla --raw .../all_sqe --
 
     python benchmarks/crrl_nw_ucla.py                     # trains what is missing, then evaluates
     python benchmarks/crrl_nw_ucla.py --no-train          # evaluates the runs already there
+    python benchmarks/crrl_nw_ucla.py --no-train --variants CRRL CML --preset crrl-std \
+        --topic crrl-nw-ucla-std                          # another probe, into another page
 """
 
 from __future__ import annotations
@@ -106,12 +108,17 @@ def main() -> None:
     parser.add_argument("--runs", type=Path, default=Path("runs/crrl-nw-ucla"))
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
     parser.add_argument("--note", default="", help="a sentence on how the runs were made")
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS),
+                        help="the Table VIII variants to train and evaluate")
+    parser.add_argument("--preset", default="crrl", help="linear preset (the paper's: crrl)")
+    parser.add_argument("--topic", default="crrl-nw-ucla", help="docs/results/<topic>.{json,md}")
     args = parser.parse_args()
     started = time.perf_counter()
     rows, lines, commits, pretraining = [], [], set(), 0.0
     common = {**provenance(), "method": "crrl", "dataset": "nw-ucla", "split": "view3",
               "metric": "top1"}
-    for variant, (config, paper_linear, paper_knn) in VARIANTS.items():
+    for variant in args.variants:
+        config, paper_linear, paper_knn = VARIANTS[variant]
         seeds = args.seeds if variant in ("CRRL", "Rand-Enc", "CML") else args.variant_seeds
         scores: dict[str, list[float]] = {}
         done_seeds, seconds = [], 0.0
@@ -125,7 +132,7 @@ def main() -> None:
             seconds += sum(pretrain_seconds(d) for d in dirs)
             for d in dirs:
                 commits.update(pretrain_commits(d))
-            for key, value in linear_and_nearest_neighbour(dirs[-1], "crrl").items():
+            for key, value in linear_and_nearest_neighbour(dirs[-1], args.preset).items():
                 scores.setdefault(key, []).append(value)
         pretraining += seconds
         if not done_seeds:
@@ -134,10 +141,11 @@ def main() -> None:
             continue
         base = {**common, "variant": variant, "seeds": done_seeds, "config": f"{CONFIGS}/"
                 f"{config}.yaml", "pretrain_s_per_seed": round(seconds / len(done_seeds), 1)}
-        linear = {**base, "protocol": "linear", "epoch": "final", "paper": paper_linear,
-                  **summary(scores["linear"])}
-        best = {**base, "protocol": "linear", "epoch": "best test epoch (optimistic)",
-                "paper": paper_linear, **summary(scores["linear_best"])}
+        linear = {**base, "protocol": "linear", "preset": args.preset, "epoch": "final",
+                  "paper": paper_linear, **summary(scores["linear"])}
+        best = {**base, "protocol": "linear", "preset": args.preset,
+                "epoch": "best test epoch (optimistic)", "paper": paper_linear,
+                **summary(scores["linear_best"])}
         knn = {**base, "protocol": "knn", "k": 1, "epoch": "final", "paper": paper_knn,
                **summary(scores["knn"])}
         rows += [linear, best, knn]
@@ -166,8 +174,10 @@ def main() -> None:
         "docs/methods/crrl.md for why). CML-SER-joint uses CML's schedule (the paper does not "
         "give one).",
         "",
-        "Linear = CRRL protocol (Nesterov SGD lr 0.1, batch 16, 85 epochs, ×0.5 at 15/35/50/66/"
-        "75) on cached features of the frozen encoder; reported at the final epoch, the best "
+        f"Linear = `{args.preset}` probe (`crrl`: the CRRL protocol, Nesterov SGD lr 0.1, batch "
+        "16, 85 epochs, ×0.5 at 15/35/50/66/75; `-std`: on features standardised with the "
+        "training split's statistics, docs/training.md) on cached features of the frozen "
+        "encoder; reported at the final epoch, the best "
         "test epoch beside it as an optimistic reference. 1-NN = cosine nearest neighbour. "
         "Rand-Enc = the BiGRU at its seeded initialisation. Values in parentheses are per seed.",
         "",
@@ -176,7 +186,7 @@ def main() -> None:
         "|---|---|---|---|---|---|---|---|",
         *lines,
     ]
-    write_results(args.out, "crrl-nw-ucla", rows, markdown)
+    write_results(args.out, args.topic, rows, markdown)
     print("\n".join(markdown))
 
 

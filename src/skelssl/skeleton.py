@@ -142,6 +142,25 @@ class Layout:
             partitions.append(np.where(at_hop & ~farther_or_same, normalised, 0.0))
         return np.stack(partitions).astype(np.float32)
 
+    def directed_adjacency(self) -> np.ndarray:
+        """2s-AGCN's subsets [identity, inward, outward], shape (3, V, V), float32.
+
+        Inward holds A[parent, child] = 1 for every edge, outward A[child, parent] = 1; both are
+        column-normalised (A·D⁻¹), so that out[w] = Σ_u x[u]·A[u, w] averages over the joints
+        that feed joint ``w`` (its parent inward, its children outward).
+        """
+        v = self.num_joints
+        inward, outward = np.zeros((v, v)), np.zeros((v, v))
+        for child, parent in self.edges:
+            inward[parent, child] = 1.0
+            outward[child, parent] = 1.0
+
+        def normalised(a: np.ndarray) -> np.ndarray:
+            degree = a.sum(axis=0, keepdims=True)
+            return np.divide(a, degree, out=np.zeros_like(a), where=degree > 0)
+
+        return np.stack([np.eye(v), normalised(inward), normalised(outward)]).astype(np.float32)
+
     def to_dict(self) -> dict[str, Any]:
         """Name-based description, the same shape as a layout YAML file."""
         names = self.joint_names

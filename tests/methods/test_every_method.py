@@ -15,8 +15,9 @@ from skelssl.models import ENCODERS, encoder_from_description
 from skelssl.skeleton import NTU25
 
 SHRINK = {"queue_size": 16, "projection_dim": 8, "mlp_dim": 8, "hidden_channels": 4,
-          "feature_dim": 16, "hidden_size": 8, "layers": 1, "dropout": 0.0,
-          "decoder_dropout": 0.0, "decoder_layers": 1, "momentum": 0.9}
+          "base_channels": 4, "channels": 8, "window": 8, "grid": 2, "feature_dim": 16,
+          "hidden_size": 8, "layers": 1, "dropout": 0.0, "decoder_dropout": 0.0,
+          "decoder_layers": 1, "momentum": 0.9}
 EXTRA = {"supervised": {"num_classes": 4}, "crossclr": {"mining_epoch": 0},
          "crrl": {"reconstruct": "both"}}
 N, C, T, M = 8, 3, 12, 2

@@ -10,14 +10,18 @@ from typing import Any
 
 from torch import nn
 
+from skelssl.models.agcn import AGCN
 from skelssl.models.base import EncoderRecipe
 from skelssl.models.gru import BiGRU, BiLSTM
+from skelssl.models.hcn import HCN
+from skelssl.models.resnet import ResNet
 from skelssl.models.stgcn import STGCN
 from skelssl.models.stream_encoder import StreamEncoder
 from skelssl.schema import named_section
 from skelssl.skeleton import Layout, layout_from_dict
 
-ENCODERS: dict[str, Any] = {"stgcn": STGCN, "bigru": BiGRU, "bilstm": BiLSTM}
+ENCODERS: dict[str, Any] = {"stgcn": STGCN, "agcn": AGCN, "bigru": BiGRU, "bilstm": BiLSTM,
+                            "hcn": HCN, "resnet": ResNet}
 
 
 def build_encoder(config: Any, *, layout: Layout, in_channels: int, persons: int) -> nn.Module:

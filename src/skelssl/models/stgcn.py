@@ -2,7 +2,9 @@
 
 Block = graph conv → BN → ReLU → temporal conv (9×1, stride s) → BN → Dropout → + residual →
 ReLU. Ten blocks of widths w, w, w, w, 2w (s2), 2w, 2w, 4w (s2), 4w, feature_dim; features are
-averaged over (T', V) and then over persons. ``hidden_channels=16`` is the papers' 1/4 width.
+averaged over (T', V) and then over persons. ``hidden_channels=16`` is the papers' 1/4 width
+(0.82 M parameters on NTU with feature_dim 256; 3.08 M at full width 64). Frames beyond a
+sample's length are masked before every temporal convolution and left out of the pooling.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import torch
 from torch import nn
 
 from skelssl.models.init import init_stgcn_weights
+from skelssl.models.masking import FrameMask
 from skelssl.skeleton import Layout, load_layout
 
 
@@ -66,12 +69,17 @@ class STGCNBlock(nn.Module):
                 nn.BatchNorm2d(out_channels))
         self.edge_importance = nn.Parameter(torch.ones_like(adjacency))
         self.relu = nn.ReLU(inplace=True)
+        self.stride = stride
 
-    def forward(self, x: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
-        out = self.tcn(self.gcn(x, adjacency * self.edge_importance))
+    def forward(self, x: torch.Tensor, adjacency: torch.Tensor, mask: FrameMask
+                ) -> tuple[torch.Tensor, FrameMask]:
+        """The block's output and the valid-frame mask at its output resolution."""
+        x = mask.apply(x)
+        out = self.tcn[1](self.tcn[0](self.gcn(x, adjacency * self.edge_importance)))
+        out = self.tcn[4](self.tcn[3](self.tcn[2](mask.apply(out))))  # BN, ReLU | conv, BN, drop
         if self.residual is not None:
             out = out + self.residual(x)
-        return self.relu(out)
+        return self.relu(out), mask.strided(self.stride, out.shape[2])
 
 
 @dataclass
@@ -117,17 +125,23 @@ class STGCN(nn.Module):
         return cls(layout, in_channels, config.hidden_channels, config.feature_dim,
                    config.dropout, config.center_distance)
 
-    def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
+    def feature_maps(self, x: torch.Tensor, lengths: torch.Tensor | None = None
+                     ) -> torch.Tensor:
         """Last block's output (N·M, D, T', V), persons folded into the batch."""
+        return self._maps(x, lengths)[0]
+
+    def _maps(self, x: torch.Tensor, lengths: torch.Tensor | None
+              ) -> tuple[torch.Tensor, FrameMask]:
         n, c, t, v, m = x.shape
+        mask = FrameMask(lengths, t, m)
         x = x.permute(0, 4, 3, 1, 2).reshape(n * m, v * c, t)  # BN over V·C per person
         x = self.data_bn(x).view(n * m, v, c, t).permute(0, 2, 3, 1)
         for block in self.blocks:
-            x = block(x, self.adjacency)
-        return x
+            x, mask = block(x, self.adjacency, mask)
+        return x, mask
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """Average over frames, joints and persons (``lengths`` unused: frames are resized)."""
+        """Average over valid frames, joints and persons."""
         n, m = x.shape[0], x.shape[4]
-        maps = self.feature_maps(x)
-        return maps.mean(dim=(2, 3)).view(n, m, -1).mean(dim=1)
+        maps, mask = self._maps(x, lengths)
+        return mask.mean(maps).view(n, m, -1).mean(dim=1)
