@@ -77,6 +77,7 @@ SOURCES: dict[str, Source] = {
     "finetune-nw-ucla": Source(lambda r: NAMED.get(r["variant"]),
                                "configs/skeletonclr/nw-ucla.yaml"),
     "floors-nw-ucla": Source(floor_label),
+    "encoders-nw-ucla": Source(lambda r: r["variant"], epochs="60"),
 }
 CONFIG_OF = {"SkeletonCLR · joint": "configs/skeletonclr/nw-ucla.yaml", "CRRL":
              "configs/crrl/nw-ucla.yaml"}  # for rows of files that cover several runs
@@ -115,6 +116,15 @@ def column(row: dict, probe: str, source: Source) -> tuple[str, bool] | None:
     return None
 
 
+def better(row: dict, same_probe: bool, line: Line, name: str) -> bool:
+    """Whether ``row`` should replace the line's cell ``name``: the dataset's probe wins over
+    another one, then more seeds over fewer."""
+    held_same = name not in line.other_probe
+    if same_probe != held_same:
+        return same_probe
+    return len(row.get("seeds") or []) > len(line.cells[name].get("seeds") or [])
+
+
 def collect(results: Path, dataset: str) -> dict[tuple[str, str, tuple[str, ...]], Line]:
     probe = PROBES[dataset]
     lines: dict[tuple[str, str, tuple[str, ...]], Line] = {}
@@ -132,8 +142,8 @@ def collect(results: Path, dataset: str) -> dict[tuple[str, str, tuple[str, ...]
             key = (label, config, tuple(row.get("overrides", ())))
             line = lines.setdefault(key, Line(label, config, key[2], source.epochs))
             name, same_probe = where
-            if name in line.cells and name not in line.other_probe and not same_probe:
-                continue  # the dataset's probe wins over another one
+            if name in line.cells and not better(row, same_probe, line, name):
+                continue
             line.cells[name] = row
             if same_probe:
                 line.other_probe.pop(name, None)
