@@ -81,3 +81,17 @@ def tiny_config(data_path, **sections) -> dict:
         else:
             config[section] = values
     return config
+
+
+def write_skeleton(path, frames, joints=25):
+    """Write an NTU .skeleton file; ``frames`` is a list of lists of (V, 3) bodies."""
+    lines = [str(len(frames))]
+    for bodies in frames:
+        lines.append(str(len(bodies)))
+        for b, body in enumerate(bodies):
+            lines.append(f"{1000 + b} 0 1 1 1 1 0 0.1 0.2 2")
+            lines.append(str(joints))
+            lines += [" ".join(f"{v:.4f}" for v in (*xyz, 0, 0, 0, 0, 1, 0, 0, 0, 2))
+                      for xyz in body]
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -60,19 +60,36 @@ def prepare(
     per_class: int = typer.Option(100, help="synthetic: samples per class."),
     skip_damaged: bool = typer.Option(False, help="Leave damaged files out (recorded)."),
     overwrite: bool = typer.Option(False, help="Replace a different dataset at --out."),
+    allow_pickle: bool = typer.Option(
+        False, help="custom: read a 'sequences' object array by unpickling it. Unpickling runs "
+                    "code stored in the file: only for files you trust."),
 ) -> None:
+    import json
+
     from skelssl.data.prepare import PrepareOptions
     from skelssl.data.prepare import prepare as run_prepare
 
+    if workers is not None and workers < 1:
+        raise typer.BadParameter(f"{workers}: expected at least 1 process", param_hint="--workers")
     opts = PrepareOptions(raw=raw, labels=labels, test_raw=test_raw, test_labels=test_labels,
                           layout=layout, benchmark=benchmark, body_selection=body_selection,
                           exclude=exclude, workers=workers, seed=seed, per_class=per_class,
-                          skip_damaged=skip_damaged, overwrite=overwrite)
+                          skip_damaged=skip_damaged, overwrite=overwrite,
+                          allow_pickle=allow_pickle)
     path, written = run_prepare(fmt, out, opts)
-    if written:
-        typer.echo(f"prepared {fmt} dataset in {path}; look at it with `skelssl inspect {path}`")
-    else:
+    if not written:
         typer.echo(f"{path} already holds this dataset (pass --overwrite to rebuild)")
+        return
+    meta = json.loads((path / "meta.json").read_text())
+    for skipped in meta.get("skipped", []):
+        typer.echo(f"skipped (damaged): {skipped['file']}: {skipped['reason']}", err=True)
+    for note in meta.get("notes", []):
+        typer.echo(f"note: {note}", err=True)
+    count, skipped_count = meta["shape"]["N"], len(meta.get("skipped", []))
+    typer.echo(f"prepared {fmt} dataset in {path}: {count} sequences"
+               + (f", {skipped_count} damaged left out (listed above and in meta.json)"
+                  if skipped_count else "")
+               + f"; look at it with `skelssl inspect {path}`")
 
 
 @app.command()

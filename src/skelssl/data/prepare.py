@@ -50,6 +50,7 @@ class PrepareOptions:
     per_class: int = 100
     skip_damaged: bool = False
     overwrite: bool = False
+    allow_pickle: bool = False  # custom: read object arrays by unpickling (trusted files only)
 
 
 def check_format(name: str) -> str:
@@ -93,7 +94,7 @@ def read_raw(fmt: str, opts: PrepareOptions) -> tuple[RawDataset, list[SampleErr
         return read_ctrgcn_npz(opts.raw, opts.layout or "ntu25", benchmark=opts.benchmark)
     from skelssl.data.readers.custom import read_custom
 
-    return read_custom(opts.raw, opts.layout)
+    return read_custom(opts.raw, opts.layout, opts.allow_pickle)
 
 
 def fill_padded(sequences: list[Sequence], joints: np.ndarray) -> None:
@@ -133,6 +134,7 @@ def build_meta(raw: RawDataset, shape: tuple[int, ...]) -> dict[str, Any]:
                     **{k: [s.meta.get(k) for s in raw.sequences] for k in keys}},
         "skipped": raw.skipped,
         "excluded": raw.excluded,
+        "notes": raw.notes,
     }
 
 
@@ -155,6 +157,34 @@ def _existing_source(out: Path) -> dict[str, Any] | None:
         return None
 
 
+def user_mode(directory: bool = False) -> int:
+    """The permissions a new file (or directory) gets under the user's umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if directory else 0o666) & ~umask
+
+
+def remove_stale(out: Path) -> None:
+    """Remove what an interrupted preparation into ``out`` left beside it (its process is
+    gone): ``.NAME.partial-PID-*`` and ``.NAME.old-PID`` folders."""
+    for leftover in out.parent.glob(f".{out.name}.*"):
+        kind, _, rest = leftover.name.removeprefix(f".{out.name}.").partition("-")
+        pid = rest.split("-")[0]
+        if kind not in ("partial", "old") or not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def write_prepared(raw: RawDataset, out: str | Path, overwrite: bool = False) -> Path:
     """Write ``raw`` as a prepared dataset at ``out``, atomically."""
     out = Path(out)
@@ -162,7 +192,9 @@ def write_prepared(raw: RawDataset, out: str | Path, overwrite: bool = False) ->
         raise PrepareError("no usable sequence to write")
     shape = padded_shape(raw)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    remove_stale(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=out.parent))
+    os.chmod(tmp, user_mode(directory=True))
     try:
         joints = np.lib.format.open_memmap(tmp / "joints.npy", mode="w+", dtype=np.float32,
                                            shape=shape)
@@ -241,6 +273,9 @@ def prepare(fmt: str, out: str | Path, opts: PrepareOptions | None = None) -> tu
     raw, damaged = read_raw(fmt, opts)
     if damaged and not opts.skip_damaged:
         raise DamagedDataError(damaged)
+    for benchmark, parts in raw.splits.items():
+        raw.notes += [f"benchmark {benchmark}: the {part} split is empty"
+                      for part, index in parts.items() if not index]
     raw.source = source
     raw.skipped = [{"file": e.source, "reason": e.problem} for e in damaged]
     return write_prepared(raw, out, overwrite=opts.overwrite), True

@@ -32,7 +32,9 @@ class RawDataset:
 
     ``splits`` maps a benchmark name (``xsub``, ``xview``, ``view3``, ...) to its ``train`` and
     ``test`` index lists. ``skipped`` lists damaged samples left out with ``--skip-damaged``;
-    ``excluded`` lists samples left out by design (e.g. NTU files without any skeleton).
+    ``excluded`` lists samples left out by design (e.g. NTU files without any skeleton);
+    ``notes`` are what the user should know about how the data was read (an inferred layout,
+    classes without samples, all-zero frames inside sequences).
     """
 
     layout: Layout
@@ -42,6 +44,7 @@ class RawDataset:
     source: dict[str, Any] = field(default_factory=dict)
     skipped: list[dict[str, str]] = field(default_factory=list)
     excluded: list[dict[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def rule_splits(sequences: list[Sequence],
@@ -68,8 +71,10 @@ def check_sequence(seq: Sequence, layout: Layout, source: str) -> Sequence:
                                   f"got shape {joints.shape}")
     persons, frames, num_joints, coords = joints.shape
     if num_joints != layout.num_joints:
-        raise SampleError(source, f"{num_joints} joints per frame, but layout {layout.name!r} "
-                                  f"has {layout.num_joints}")
+        raise SampleError(source, f"joints of shape {joints.shape} read as (persons, frames, "
+                                  f"joints, coordinates): {num_joints} joints per frame, but "
+                                  f"layout {layout.name!r} has {layout.num_joints} (are the axes "
+                                  "in another order?)")
     if frames == 0:
         raise SampleError(source, "sequence has 0 frames")
     if persons == 0:
@@ -83,5 +88,39 @@ def check_sequence(seq: Sequence, layout: Layout, source: str) -> Sequence:
         raise SampleError(source, f"{value} at frame {t + 1}, joint {v + 1} "
                                   f"({layout.joint_names[v]}), person {m + 1}: "
                                   "expected finite coordinates")
+    if not joints.any():
+        raise SampleError(source, "every coordinate is zero: no person in any frame")
     seq.joints = joints.astype(np.float32, copy=False)
     return seq
+
+
+def valid_length(joints: np.ndarray) -> int:
+    """The one length rule for padded data: frames up to the last one with any non-zero
+    coordinate (trailing all-zero frames are padding); ``joints`` is (M, T, V, C)."""
+    nonzero = np.flatnonzero(np.abs(joints).sum(axis=(0, 2, 3)) > 0)
+    return int(nonzero[-1]) + 1 if nonzero.size else 0
+
+
+def zero_frame_notes(sequences: list[Sequence]) -> list[str]:
+    """A note when sequences hold all-zero frames before their last frame (kept as they are:
+    an untracked moment), and how many."""
+    counts = [int((np.abs(s.joints).sum(axis=(0, 2, 3)) == 0).sum()) for s in sequences]
+    holding = sum(1 for c in counts if c)
+    if not holding:
+        return []
+    return [f"{holding} sequences hold all-zero frames before their last frame ({sum(counts)} "
+            "frames in all); they are kept (a person untracked for a moment)"]
+
+
+def label_notes(labels: list[int], class_names: list[str]) -> list[str]:
+    """What to tell the user about classes without samples (e.g. 1-based labels)."""
+    present = set(labels)
+    empty = [c for c in range(len(class_names)) if c not in present]
+    if not empty:
+        return []
+    notes = [f"{len(empty)} of {len(class_names)} classes have no sample: "
+             f"{', '.join(class_names[c] for c in empty[:8])}{' ...' if len(empty) > 8 else ''}"]
+    if empty == [0] and present and min(present) == 1:
+        notes.append("class 0 is empty and the labels start at 1: skelssl expects 0-based "
+                     "class indices (subtract 1 from the labels)")
+    return notes

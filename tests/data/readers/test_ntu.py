@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from conftest import NTU_SAMPLES, TRUNCATED_NTU, needs_ntu
+from conftest import NTU_SAMPLES, TRUNCATED_NTU, needs_ntu, write_skeleton
 from skelssl.data.readers.ntu import (
     motion_energy,
     ntu_splits,
@@ -12,20 +12,6 @@ from skelssl.data.readers.ntu import (
     select_bodies,
 )
 from skelssl.errors import SampleError
-
-
-def write_skeleton(path, frames, joints=25):
-    """Write an NTU .skeleton file; ``frames`` is a list of lists of (V, 3) bodies."""
-    lines = [str(len(frames))]
-    for bodies in frames:
-        lines.append(str(len(bodies)))
-        for b, body in enumerate(bodies):
-            lines.append(f"{1000 + b} 0 1 1 1 1 0 0.1 0.2 2")
-            lines.append(str(joints))
-            lines += [" ".join(f"{v:.4f}" for v in (*xyz, 0, 0, 0, 0, 1, 0, 0, 0, 2))
-                      for xyz in body]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 @needs_ntu

@@ -35,7 +35,12 @@ def write(path, **record):
      "19 joints per frame, but layout 'ucla20' has 20"),
     ({"file_name": "a01_s01_e00_v01", "skeletons": [[[0, 0, 0]] * 20], "label": 11},
      "expected an integer 1..10"),
-    ({"file_name": "walk", "skeletons": [[[0, 0, 0]] * 20], "label": 1}, "aAA_sSS_eEE_vVV"),
+    ({"file_name": "walk", "skeletons": [[[0, 0, 0]] * 20], "label": 1},
+     "its 'file_name' says 'walk'"),
+    ({"file_name": "a01_s01_e00_v03", "skeletons": [[[1, 0, 0]] * 20], "label": 1},
+     "'file_name' says 'a01_s01_e00_v03', the file is 'a01_s01_e00_v01'"),
+    ({"file_name": "a01_s01_e00_v01", "skeletons": [[[1, 0, 0]] * 20], "label": 2},
+     "label 2 is action a02, the file name says a01"),
     ({"file_name": "a01_s01_e00_v01", "label": 1}, "'skeletons' and 'label'"),
 ])
 def test_bad_files_are_reported(tmp_path, record, message):

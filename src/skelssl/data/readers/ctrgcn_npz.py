@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from skelssl.data.readers.padded import (
     check_labels,
     default_class_names,
+    load_npz,
     sequences_from_padded,
 )
-from skelssl.data.sequence import RawDataset, Sequence
+from skelssl.data.sequence import RawDataset, Sequence, label_notes, zero_frame_notes
 from skelssl.errors import PrepareError, SampleError
 from skelssl.skeleton import Layout, load_layout
 
@@ -28,11 +27,11 @@ def read_ctrgcn_npz(raw: str | Path, layout: str | Layout = "ntu25", coords: int
     if not path.is_file():
         raise PrepareError(f"CTR-GCN .npz file {path} does not exist")
     chosen = load_layout(layout)
-    with np.load(path, allow_pickle=False) as archive:
-        missing = [k for k in KEYS if k not in archive.files]
-        if missing:
-            raise PrepareError(f"{path}: missing arrays {missing}; found {archive.files}")
-        parts = {k: archive[k] for k in KEYS}
+    arrays = load_npz(path)
+    missing = [k for k in KEYS if k not in arrays]
+    if missing:
+        raise PrepareError(f"{path}: missing arrays {missing}; found {sorted(arrays)}")
+    parts = {k: arrays[k] for k in KEYS}
     sequences: list[Sequence] = []
     damaged: list[SampleError] = []
     splits: dict[str, list[int]] = {}
@@ -52,10 +51,8 @@ def read_ctrgcn_npz(raw: str | Path, layout: str | Layout = "ntu25", coords: int
         damaged += bad
     num_classes = max(parts["y_train"].shape[1] if parts["y_train"].ndim == 2 else 0,
                       max((s.label for s in sequences), default=-1) + 1)
-    dataset = RawDataset(
-        layout=chosen,
-        class_names=default_class_names(chosen, num_classes),
-        sequences=sequences,
-        splits={benchmark: splits},
-    )
+    class_names = default_class_names(chosen, num_classes)
+    notes = label_notes([s.label for s in sequences], class_names) + zero_frame_notes(sequences)
+    dataset = RawDataset(layout=chosen, class_names=class_names, sequences=sequences,
+                         splits={benchmark: splits}, notes=notes)
     return dataset, damaged

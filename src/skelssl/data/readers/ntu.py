@@ -31,6 +31,7 @@ BODY_INFO_VALUES = 10
 JOINT_VALUES = 12
 MAX_BODIES_IN_FILE = 4  # Kinect v2 tracks up to 6; the public pipelines read at most 4
 PERSONS = 2
+MAX_COORDINATE = 100.0  # metres: Kinect v2 sees up to 8 m; anything beyond is damage
 
 NTU60_CLASSES = [
     "drink water", "eat meal/snack", "brushing teeth", "brushing hair", "drop", "pickup",
@@ -92,7 +93,7 @@ def _count(values: np.ndarray, pos: int, what: str, limit: int, where: str, path
     if pos >= values.size:
         raise SampleError(path, f"{where}: file ends; expected {what}")
     value = values[pos]
-    if value != int(value) or not 0 <= value <= limit:
+    if not np.isfinite(value) or value != int(value) or not 0 <= value <= limit:
         raise SampleError(path, f"{where}: expected {what} (0..{limit}), found {value}")
     return int(value)
 
@@ -133,11 +134,23 @@ def read_bodies(path: str | Path, num_joints: int = 25,
                           f"{left % JOINT_VALUES} of {JOINT_VALUES} values; expected "
                           f"{num_joints} joints of {JOINT_VALUES} values (truncated file)")
             if b < max_bodies:
-                bodies[b, f] = values[pos:pos + block].reshape(num_joints, JOINT_VALUES)[:, :3]
+                bodies[b, f] = _coordinates(values[pos:pos + block], num_joints, where, path)
             pos += block
     if pos != values.size:
         raise SampleError(path, f"{values.size - pos} unexpected values after frame {frames}")
     return bodies
+
+
+def _coordinates(block: np.ndarray, num_joints: int, where: str, path: str) -> np.ndarray:
+    """x, y, z of one body's joints; a non-finite or absurd coordinate is damage."""
+    xyz = block.reshape(num_joints, JOINT_VALUES)[:, :3]
+    bad = ~np.isfinite(xyz) | (np.abs(xyz) > MAX_COORDINATE)
+    if bad.any():
+        joint, axis = np.argwhere(bad)[0]
+        raise SampleError(path, f"{where}, joint {joint + 1}: {'xyz'[axis]} = "
+                                f"{xyz[joint, axis]}; expected a finite coordinate within "
+                                f"±{MAX_COORDINATE:g} m")
+    return xyz
 
 
 def motion_energy(bodies: np.ndarray) -> np.ndarray:

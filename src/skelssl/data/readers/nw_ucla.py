@@ -23,6 +23,7 @@ NAME_PATTERN = re.compile(r"a(\d+)_s(\d+)_e(\d+)_v(\d+)")
 CLASS_NAMES = ["pick up with one hand", "pick up with two hands", "drop trash", "walk around",
                "sit down", "stand up", "donning", "doffing", "throw", "carry"]
 TRAIN_VIEWS = frozenset([1, 2])
+ACTIONS = (1, 2, 3, 4, 5, 6, 8, 9, 11, 12)  # the action id (aNN) of each label 1..10
 
 
 def read_file(path: str | Path) -> Sequence:
@@ -34,14 +35,20 @@ def read_file(path: str | Path) -> Sequence:
         raise SampleError(str(path), f"not a readable JSON file ({error})") from error
     if not isinstance(record, dict) or not {"skeletons", "label"} <= record.keys():
         raise SampleError(str(path), "expected a JSON object with 'skeletons' and 'label'")
-    name = str(record.get("file_name", path.stem))
+    name = path.stem
     match = NAME_PATTERN.fullmatch(name)
     if match is None:
         raise SampleError(str(path), f"name {name!r} does not follow aAA_sSS_eEE_vVV")
+    if str(record.get("file_name", name)) != name:
+        raise SampleError(str(path), f"its 'file_name' says {record['file_name']!r}, the file "
+                                     f"is {name!r}: which view and subject it is is unclear")
     action, subject, episode, view = (int(g) for g in match.groups())
     label = record["label"]
-    if not isinstance(label, int) or not 1 <= label <= len(CLASS_NAMES):
-        raise SampleError(str(path), f"label {label!r}: expected an integer 1..{len(CLASS_NAMES)}")
+    if isinstance(label, bool) or not isinstance(label, int) or not 1 <= label <= len(ACTIONS):
+        raise SampleError(str(path), f"label {label!r}: expected an integer 1..{len(ACTIONS)}")
+    if ACTIONS[label - 1] != action:
+        raise SampleError(str(path), f"label {label} is action a{ACTIONS[label - 1]:02d}, the "
+                                     f"file name says a{action:02d}")
     try:
         joints = np.asarray(record["skeletons"], dtype=np.float32)
     except (ValueError, TypeError) as error:

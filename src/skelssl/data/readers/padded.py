@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import pickle
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from skelssl.data.readers.ntu import NTU120_CLASSES
-from skelssl.data.sequence import Sequence, check_sequence
+from skelssl.data.sequence import Sequence, check_sequence, valid_length
 from skelssl.errors import PrepareError, SampleError
 from skelssl.skeleton import BUILTIN_LAYOUTS, Layout, load_layout
-
-
-def valid_length(joints: np.ndarray) -> int:
-    """Frames up to the last one with any non-zero coordinate; ``joints`` is (M, T, V, C)."""
-    nonzero = np.flatnonzero(np.abs(joints).sum(axis=(0, 2, 3)) > 0)
-    return int(nonzero[-1]) + 1 if nonzero.size else 0
 
 
 def sequences_from_padded(joints: np.ndarray, labels: np.ndarray, names: list[str],
@@ -47,33 +43,58 @@ def sequences_from_padded(joints: np.ndarray, labels: np.ndarray, names: list[st
     return sequences, damaged, kept
 
 
-def check_labels(labels: np.ndarray, count: int, source: str) -> np.ndarray:
-    """Labels as a 1-D int64 array of ``count`` non-negative class indices."""
+def check_labels(labels: np.ndarray, count: int, source: str,
+                 num_classes: int | None = None) -> np.ndarray:
+    """Labels as a 1-D int64 array of ``count`` class indices in 0..K−1.
+
+    Accepted: (N,) integers, an (N, 1) column, or (N, K) one-hot rows. K is ``num_classes``
+    when the data names its classes, else at most the number of samples or 1000, whichever is
+    larger (a label beyond that is a damaged file, not a class).
+    """
     labels = np.asarray(labels)
-    if labels.ndim == 2:  # one-hot
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    elif labels.ndim == 2:
+        if not (np.isin(labels, (0, 1)).all() and (labels.sum(axis=1) == 1).all()):
+            raise PrepareError(f"{source}: labels of shape {labels.shape} are not one-hot rows; "
+                               f"expected ({count},) class indices or ({count}, K) one-hot")
+        num_classes = num_classes or labels.shape[1]
         labels = labels.argmax(axis=1)
     if labels.shape != (count,):
-        raise PrepareError(f"{source}: {labels.shape[0] if labels.ndim else 0} labels for "
-                           f"{count} samples")
-    if labels.size and (not np.issubdtype(labels.dtype, np.integer) and
-                        not np.array_equal(labels, np.round(labels))):
-        raise PrepareError(f"{source}: labels must be integer class indices")
+        raise PrepareError(f"{source}: labels of shape {labels.shape} for {count} samples; "
+                           f"expected ({count},) class indices or ({count}, K) one-hot rows")
+    if labels.size and not np.issubdtype(labels.dtype, np.integer):
+        whole = np.isfinite(labels) & (labels == np.round(labels))
+        if not whole.all():
+            first = int(np.flatnonzero(~whole)[0])
+            raise PrepareError(f"{source}: label {labels[first]} of sample {first}: expected "
+                               "integer class indices")
     labels = labels.astype(np.int64)
-    if labels.size and labels.min() < 0:
-        raise PrepareError(f"{source}: negative label {labels.min()}")
+    limit = num_classes if num_classes is not None else max(count, MAX_UNNAMED_CLASSES)
+    bad = np.flatnonzero((labels < 0) | (labels >= limit))
+    if bad.size:
+        first = int(bad[0])
+        what = (f"given {limit} class names" if num_classes is not None else
+                f"more classes than samples and than {MAX_UNNAMED_CLASSES} (a damaged label?); "
+                "give the class names to declare more")
+        raise PrepareError(f"{source}: label {labels[first]} of sample {first} is outside "
+                           f"0..{limit - 1}: {what}")
     return labels
 
 
-class _PlainUnpickler(pickle.Unpickler):
-    """Loads only lists, tuples, strings and numbers: label files, never code."""
+MAX_UNNAMED_CLASSES = 1000
 
-    SAFE = {("builtins", n) for n in ("list", "tuple", "str", "int", "float", "dict")}
+
+class _PlainUnpickler(pickle.Unpickler):
+    """Loads only lists, tuples, strings, numbers and plain NumPy arrays and scalars: label
+    files, never code."""
+
+    SAFE = {("builtins", n) for n in ("list", "tuple", "str", "int", "float", "dict")} | {
+        (module, name) for module in ("numpy.core.multiarray", "numpy._core.multiarray")
+        for name in ("_reconstruct", "scalar")} | {("numpy", "ndarray"), ("numpy", "dtype")}
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in self.SAFE:
-            return super().find_class(module, name)
-        if module.startswith("numpy") and name in ("scalar", "dtype", "_reconstruct",
-                                                   "ndarray"):
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a label file")
 
@@ -84,7 +105,7 @@ def load_labels(path: str | Path) -> tuple[list[str] | None, np.ndarray]:
     if not path.is_file():
         raise PrepareError(f"label file {path} does not exist")
     if path.suffix == ".npy":
-        return None, np.load(path, allow_pickle=False)
+        return None, np.asarray(load_npy(path))
     if path.suffix in (".pkl", ".pickle"):
         with path.open("rb") as f:
             try:
@@ -98,18 +119,53 @@ def load_labels(path: str | Path) -> tuple[list[str] | None, np.ndarray]:
     raise PrepareError(f"{path}: labels must be a .npy array or a (names, labels) .pkl file")
 
 
-def infer_layout(num_joints: int, layout: str | Layout | None, source: str) -> Layout:
-    """The given layout, or the built-in one with ``num_joints`` joints."""
+def load_npz(path: Path, allow_pickle: bool = False, pickle_hint: str = "unpickling runs "
+             "code stored in the file") -> dict[str, np.ndarray]:
+    """Every array of an ``.npz``; a damaged archive, or one that would need unpickling
+    without ``allow_pickle``, is a :class:`PrepareError` naming the file."""
+    try:
+        with np.load(path, allow_pickle=allow_pickle) as archive:
+            return {k: archive[k] for k in archive.files}
+    except ValueError as error:
+        if "pickle" in str(error):
+            raise PrepareError(f"{path}: holds pickled objects; {pickle_hint}") from None
+        raise PrepareError(f"{path}: not a readable .npz ({error})") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as error:
+        raise PrepareError(f"{path}: not a readable .npz, damaged or truncated "
+                           f"({type(error).__name__}: {error})") from None
+
+
+def load_npy(path: Path) -> np.ndarray:
+    """A ``.npy`` array, memory-mapped, never unpickled; unreadable is a PrepareError."""
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:
+        raise PrepareError(f"{path}: not a readable .npy array ({error})") from None
+
+
+def infer_layout(num_joints: int, layout: str | Layout | None, source: str,
+                 notes: list[str] | None = None, read_as: str = "") -> Layout:
+    """The given layout, or the built-in one with ``num_joints`` joints (then a note says so:
+    another skeleton with as many joints in another order would be read wrongly). ``read_as``
+    says how the array was read, e.g. "'joints' of shape (2, 20, 3, 6) read as (N, T, V, C)",
+    for the error when the joint count does not fit."""
     if layout is not None:
         chosen = load_layout(layout)
         if chosen.num_joints != num_joints:
-            raise PrepareError(f"{source}: {num_joints} joints per frame, but layout "
-                               f"{chosen.name!r} has {chosen.num_joints}")
+            axes = f"{read_as}: " if read_as else ""
+            raise PrepareError(f"{source}: {axes}{num_joints} joints per frame, but layout "
+                               f"{chosen.name!r} has {chosen.num_joints}"
+                               + (" (are the axes in another order?)" if read_as else ""))
         return chosen
     matches = [lay for lay in BUILTIN_LAYOUTS.values() if lay.num_joints == num_joints]
     if len(matches) != 1:
         raise PrepareError(f"{source}: {num_joints} joints per frame matches no built-in layout; "
                            "pass --layout NAME_OR_YAML")
+    if notes is not None:
+        first = ", ".join(matches[0].joint_names[:4])
+        notes.append(f"no layout given: {num_joints} joints per frame were read in the order of "
+                     f"the built-in layout {matches[0].name!r} ({first}, ...); if your joints "
+                     "come in another order, pass --layout")
     return matches[0]
 
 
