@@ -29,7 +29,7 @@ CONFIGS = {"ST-GCN 1/4": "configs/skeletonclr/nw-ucla.yaml",
            "2s-AGCN 1/4": "configs/skeletonclr/nw-ucla-agcn.yaml",
            "HCN": "configs/skeletonclr/nw-ucla-hcn.yaml",
            "BiGRU 3×256 (ISC at 1/4 width)": "configs/skeletonclr/nw-ucla-bigru-isc.yaml",
-           "ResNet-18": "configs/skeletonclr/nw-ucla-resnet18.yaml"}
+           "ResNet-18 1/4": "configs/skeletonclr/nw-ucla-resnet18.yaml"}
 PRESET = "crrl-std"
 
 
