@@ -23,7 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "skeleton": {"errors"},
     "transforms": {"skeleton", "errors"},
     "models": {"transforms", "skeleton", "schema", "errors"},
-    "methods": {"models", "losses", "transforms", "skeleton", "errors"},
+    "methods": {"models", "losses", "transforms", "skeleton", "schema", "errors"},
     "data": {"skeleton", "errors", "package"},
     "viz": {"skeleton"},
     "config": {"methods", "models", "schema", "errors"},

@@ -60,7 +60,8 @@ def test_wrong_types_and_values_are_rejected_with_the_key():
     with pytest.raises(ConfigError, match=r"train\.amp: expected bool"):
         load_config(tiny_config("data/x", train={"amp": 1}))
     for fraction in (0.0, 1.5):
-        with pytest.raises(ConfigError, match=r"train\.label_fraction = .*; expected a fraction"):
+        with pytest.raises(ConfigError, match=r"train\.label_fraction: .*; expected a number > 0 "
+                                              r"and ≤ 1"):
             load_config(tiny_config("data/x", train={"label_fraction": fraction}))
     with pytest.raises(ConfigError, match=r"train\.adam_betas = \[0\.9\]"):
         load_config(tiny_config("data/x", train={"adam_betas": [0.9]}))

@@ -170,28 +170,40 @@ def pretrain(
     overrides: list[str] = typer.Option([], "--set", help="Override a key: --set train.lr=0.05"),
     resume: Path | None = typer.Option(None, help="Run directory to continue from last.pt."),
     until_epoch: int | None = typer.Option(
-        None, help="Stop after this epoch (continue later with --resume)."),
+        None, min=0, help="Stop after this epoch (continue later with --resume)."),
     quiet: bool = typer.Option(False, help="No progress bars or epoch lines."),
 ) -> None:
-    from skelssl.config import apply_overrides, load_config, read_yaml
+    from skelssl.config import load_config, read_yaml
     from skelssl.engine.pipeline import is_pipeline, run_pipeline
-    from skelssl.engine.run_dir import CONFIG_FILE, PIPELINE_FILE
+    from skelssl.engine.run_dir import CONFIG_FILE, PIPELINE_FILE, holds_run
     from skelssl.engine.trainer import pretrain as run_pretrain
 
+    if resume is not None and config is not None:
+        raise typer.BadParameter(f"give a CONFIG to start a run, or --resume RUN_DIR to "
+                                 f"continue one, not both ({resume} has its own config)",
+                                 param_hint="CONFIG")
     if resume is not None:
         run_dir = resume
         pipeline = (run_dir / PIPELINE_FILE).is_file()
-        values = read_yaml(run_dir / (PIPELINE_FILE if pipeline else CONFIG_FILE))
+        source = run_dir / (PIPELINE_FILE if pipeline else CONFIG_FILE)
+        if not source.is_file():
+            raise typer.BadParameter(f"{run_dir} holds no finished epoch to resume from; start "
+                                     f"it again: skelssl pretrain CONFIG --out {run_dir}",
+                                     param_hint="--resume")
+        values = read_yaml(source)
     elif config is None:
         raise typer.BadParameter("give a CONFIG file, or --resume RUN_DIR", param_hint="CONFIG")
     else:
         values = read_yaml(config)
         pipeline = is_pipeline(values)
-    values = apply_overrides(values, overrides)
+    where = str(resume / CONFIG_FILE if resume else config)
+    values = validated(values, overrides, where, pipeline)
     if resume is None:
         assert config is not None
         run_dir = out or default_run_dir(config, values.get("seed", 0))
-        if run_dir.exists() and any(run_dir.iterdir()):
+        if run_dir.exists() and not run_dir.is_dir():
+            raise typer.BadParameter(f"{run_dir} is a file", param_hint="--out")
+        if run_dir.exists() and holds_run(run_dir):
             raise typer.BadParameter(f"{run_dir} already holds a run; continue it with "
                                      f"--resume {run_dir} or choose another --out",
                                      param_hint="--out")
@@ -204,7 +216,7 @@ def pretrain(
         typer.echo(f"{run_dir}: stages done: {summary}; evaluate the last stage with "
                    f"`skelssl eval linear {run_dir}`")
         return
-    resolved = load_config(values, where=str(resume / CONFIG_FILE if resume else config))
+    resolved = load_config(values, where=where)
     history = run_pretrain(resolved, run_dir, resume=resume is not None,
                            until_epoch=until_epoch, progress=not quiet)
     done = int(history[-1]["epoch"]) if history else 0
@@ -212,9 +224,69 @@ def pretrain(
                f"`skelssl eval linear {run_dir}`")
 
 
+def validated(values: dict, overrides: list[str], where: str, pipeline: bool) -> dict:
+    """``values`` with the overrides applied, every stage checked; a mistake of the file is
+    named by the file, one of an override by ``--set``."""
+    import copy
+
+    from skelssl.config import apply_overrides, load_config
+    from skelssl.engine.pipeline import stage_configs
+    from skelssl.errors import ConfigError
+
+    def check(candidate: dict) -> None:
+        if pipeline:
+            stage_configs(candidate, Path("RUN_DIR"), where)
+        else:
+            load_config(candidate, where=where)
+
+    check(values)
+    merged = apply_overrides(copy.deepcopy(values), overrides)
+    try:
+        check(merged)
+    except ConfigError as error:
+        message = str(error)
+        if message.startswith(where):
+            message = "--set " + message.removeprefix(where).lstrip(".")
+        raise ConfigError(message) from None
+    return merged
+
+
 def default_run_dir(config: Path, seed: int) -> Path:
     """runs/<config folder>/<config name>-seed<seed>, e.g. runs/crrl/nw-ucla-seed0."""
     return Path("runs") / config.resolve().parent.name / f"{config.stem}-seed{seed}"
+
+
+config_app = typer.Typer(help="Read configs: every key with its value, checked.",
+                         no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("show")
+def config_show(
+    config: Path = typer.Argument(..., help="YAML config, or a run directory."),
+    overrides: list[str] = typer.Option([], "--set", help="Override a key: --set train.lr=0.05"),
+) -> None:
+    """Print a config with every key of its schema (defaults filled in) after checking it.
+
+    \b
+    Examples:
+      skelssl config show configs/skeletonclr/nw-ucla.yaml --set train.epochs=10
+      skelssl config show runs/skeletonclr/nw-ucla-seed0
+    """
+    from skelssl.config import dump_config, load_config, read_yaml
+    from skelssl.engine.pipeline import is_pipeline, stage_configs
+    from skelssl.engine.run_dir import CONFIG_FILE, PIPELINE_FILE
+
+    if config.is_dir():
+        config = config / (PIPELINE_FILE if (config / PIPELINE_FILE).is_file() else CONFIG_FILE)
+    values = read_yaml(config)
+    pipeline = is_pipeline(values)
+    values = validated(values, overrides, str(config), pipeline)
+    if not pipeline:
+        typer.echo(dump_config(load_config(values)), nl=False)
+        return
+    for name, stage in stage_configs(values, Path("RUN_DIR"), str(config)):
+        typer.echo(f"# stage {name}: RUN_DIR/{name}\n{dump_config(stage)}", nl=False)
 
 
 eval_app = typer.Typer(help="Evaluate a pretrained run: linear probe, kNN, semi-supervised, "
@@ -261,9 +333,10 @@ def eval_linear(
 @eval_app.command("knn")
 def eval_knn(
     run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),
-    k: list[int] = typer.Option([], help="Neighbours (repeat: --k 1 --k 20); default: the "
+    k: list[int] = typer.Option([], min=1, help="Neighbours (repeat: --k 1 --k 20); default: the "
                                          "run's eval.knn_k. k=1 is 1-NN, k>1 a weighted vote."),
-    temperature: float | None = typer.Option(None, help="Vote weight exp(sim/T) for k > 1."),
+    temperature: float | None = typer.Option(
+        None, help="Vote weight exp(sim/T) for k > 1 (T > 0)."),
     stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
     weights: str = typer.Option("trained", help=WEIGHTS_HELP),
     data: str | None = typer.Option(None, help=DATA_HELP),
@@ -272,11 +345,15 @@ def eval_knn(
     from skelssl.eval.plots import result_confusion
     from skelssl.eval.protocol import knn_eval, load_run, write_result
 
+    if temperature is not None and not temperature > 0:
+        raise typer.BadParameter(f"{temperature}: expected a temperature > 0",
+                                 param_hint="--temperature")
     run = load_run(run_dir, weights, data)
     for name in _streams(run, stream):
         for neighbours in k or run.config.eval.knn_k:
             result = knn_eval(run, name, neighbours,
-                              temperature or run.config.eval.knn_temperature)
+                              run.config.eval.knn_temperature if temperature is None
+                              else temperature)
             path = write_result(run, result)
             typer.echo(f"knn k={neighbours} {name} [{weights}]: top-1 {result['top1']:.2f}"
                        f"  → {path} (confusion matrix: {result_confusion(path).name})")
@@ -554,8 +631,10 @@ def main() -> None:
     except Exception as error:
         # Usage errors (unknown option, bad value) are click exceptions; typer vendors click in
         # recent releases, so they are recognised by their interface rather than their class.
-        show, code = getattr(error, "show", None), getattr(error, "exit_code", None)
-        if callable(show) and isinstance(code, int):
-            show()
+        message, code = getattr(error, "format_message", None), getattr(error, "exit_code", None)
+        if callable(message) and isinstance(code, int):
+            context = getattr(error, "ctx", None)
+            where = f" (see `{context.command_path} --help`)" if context is not None else ""
+            typer.echo(f"error: {' '.join(str(message()).split())}{where}", err=True)
             sys.exit(code)
         raise

@@ -14,12 +14,22 @@ import copy
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 
 from skelssl.errors import ConfigError
-from skelssl.schema import closest, from_dict, named_section
+from skelssl.schema import (
+    AtLeastOne,
+    Fraction,
+    NonNegative,
+    NonNegativeInt,
+    Positive,
+    Range,
+    closest,
+    from_dict,
+    named_section,
+)
 
 # The linear presets of skelssl.eval.linear (a test keeps the two lists equal).
 LinearPresetName = Literal["crossclr", "crrl", "crossclr-std", "crrl-std"]
@@ -33,18 +43,18 @@ class DataConfig:
     benchmark: str | None = None
     train_split: str = "train"
     test_split: str = "test"
-    persons: int = 2
+    persons: AtLeastOne = 2
     # none | frame (centre joint per frame) | first (centre joint of the first frame)
     center: Literal["none", "frame", "first"] = "frame"
     align_view: bool = False  # rotate into the body frame of the first frame
     # shoulders (x) + spine | spine (y) + hips (Predict & Cluster)
     view_axes: Literal["shoulders", "hips"] = "shoulders"
     minmax: bool = False  # scale each sample/person/coordinate to [−1, 1]
-    max_frames: int = 0  # subsample longer sequences to this many frames (CRRL); 0 = no cap
+    max_frames: NonNegativeInt = 0  # keep at most this many frames (CRRL); 0 = no cap
     # even (spread over the sequence) | stride (every ⌊L/max⌋-th, Predict & Cluster)
     frame_cap: Literal["even", "stride"] = "even"
-    frames: int = 50  # resize the valid frames to this many; 0 keeps them as stored
-    workers: int | None = None  # reader processes; null = none on CPU, up to 4 beside a GPU
+    frames: NonNegativeInt = 50  # resize the valid frames to this many; 0 keeps them as stored
+    workers: NonNegativeInt | None = None  # reader processes; null: none on CPU, ≤ 4 with a GPU
 
     def preprocessing(self) -> dict[str, Any]:
         """The keyword arguments of ``skelssl.transforms.preprocess.Preprocess``."""
@@ -58,27 +68,28 @@ class TrainConfig:
     """Optimisation: the optimiser, a step or cosine schedule with an optional linear warm-up,
     mixed precision, the device and synchronised BatchNorm under DDP."""
 
-    epochs: int = 300
-    batch_size: int = 128  # global: split across DDP processes
+    epochs: NonNegativeInt = 300
+    batch_size: AtLeastOne = 128  # global: split across DDP processes
     optimizer: Literal["sgd", "adam", "adamw", "lars"] = "sgd"
-    lr: float = 0.1
-    momentum: float = 0.9  # sgd and lars
-    weight_decay: float = 1e-4
+    lr: NonNegative = 0.1
+    momentum: Fraction = 0.9  # sgd and lars
+    weight_decay: NonNegative = 1e-4
     nesterov: bool = False  # sgd and lars
     adam_betas: list[float] = field(default_factory=lambda: [0.9, 0.999])  # adam and adamw
-    lars_eta: float = 0.001  # lars trust coefficient (SimCLR)
+    lars_eta: Positive = 0.001  # lars trust coefficient (SimCLR)
     # false: no weight decay on biases and normalisation weights (lars never adapts them)
     decay_bias_and_norm: bool = True
     schedule: Literal["step", "cosine", "constant"] = "step"
     milestones: list[int] = field(default_factory=lambda: [250])
-    gamma: float = 0.1
-    warmup_epochs: float = 0.0
-    grad_clip: float | None = None  # max global gradient norm
+    gamma: Positive = 0.1
+    warmup_epochs: NonNegative = 0.0
+    grad_clip: Positive | None = None  # max global gradient norm
     amp: bool = True  # mixed precision on CUDA (bf16 when supported, else fp16); off on CPU
     device: str = "auto"  # auto | cpu | cuda | cuda:1 ...
     sync_bn: bool = False  # synchronised BatchNorm across DDP processes (CUDA only)
-    label_fraction: float = 1.0  # train on a class-balanced fraction of the training split
-    label_draw: int = 0  # which draw of that fraction (its seed)
+    # train on a class-balanced fraction of the training split
+    label_fraction: Annotated[float, Range(0, 1, open_minimum=True)] = 1.0
+    label_draw: NonNegativeInt = 0  # which draw of that fraction (its seed)
 
 
 @dataclass
@@ -86,9 +97,9 @@ class EvalConfig:
     """Evaluation defaults for ``skelssl eval`` on this run."""
 
     linear_preset: LinearPresetName = "crossclr"  # METHODS §7; "-std": standardised features
-    knn_k: list[int] = field(default_factory=lambda: [1, 20])
-    knn_temperature: float = 0.1
-    batch_size: int = 256
+    knn_k: list[AtLeastOne] = field(default_factory=lambda: [1, 20])
+    knn_temperature: Positive = 0.1
+    batch_size: AtLeastOne = 256
 
 
 @dataclass
@@ -223,20 +234,6 @@ def _encoder_section(values: Any, where: str) -> Any:
 
 def check_config(config: RunConfig, where: str = "config") -> None:
     """Value checks that the field types alone do not express."""
-    at_least_one = {"train.batch_size": config.train.batch_size,
-                    "data.persons": config.data.persons}
-    for key, value in at_least_one.items():
-        if value < 1:
-            raise ConfigError(f"{where}: {key} = {value}; expected at least 1")
-    for key in ("frames", "max_frames"):
-        if getattr(config.data, key) < 0:
-            raise ConfigError(f"{where}: data.{key} = {getattr(config.data, key)}; expected ≥ 0")
-    if not 0.0 < config.train.label_fraction <= 1.0:
-        raise ConfigError(f"{where}: train.label_fraction = {config.train.label_fraction}; "
-                          "expected a fraction in (0, 1]")
-    if config.train.epochs < 0:
-        raise ConfigError(f"{where}: train.epochs = {config.train.epochs}; expected ≥ 0 "
-                          "(0 saves the encoder at its initialisation)")
     if len(config.train.adam_betas) != 2 or not all(0 <= b < 1 for b in config.train.adam_betas):
         raise ConfigError(f"{where}: train.adam_betas = {config.train.adam_betas}; expected two "
                           "numbers in [0, 1)")

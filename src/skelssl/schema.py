@@ -1,25 +1,67 @@
 """Strict mapping → dataclass conversion: the one mechanism that validates every config section.
 
 Unknown keys are errors naming the closest valid key; values are checked against the field's
-type, including ``Literal[...]`` choices (the error lists the allowed values), lists, optional
-values and nested dataclasses. A leaf module: run configs, encoder and method sections and the
-self-describing ``encoder.pt`` all use it.
+type, including ``Literal[...]`` choices (the error lists the allowed values), ranges
+(``Annotated[int, Range(1)]``, or the aliases below), lists, optional values and nested
+dataclasses. Every float spelling users write is a float (YAML 1.1 reads ``1e-3`` as a string).
+A leaf module: run configs, encoder and method sections and the self-describing ``encoder.pt``
+all use it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
+import re
 import types
 import typing
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 from skelssl.errors import ConfigError
+
+FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+@dataclass(frozen=True)
+class Range:
+    """Bounds of a number field: ``minimum ≤ value ≤ maximum`` (``open_minimum``: > minimum,
+    ``open_maximum``: < maximum)."""
+
+    minimum: float | None = None
+    maximum: float | None = None
+    open_minimum: bool = False
+    open_maximum: bool = False
+
+    def check(self, value: float, where: str) -> None:
+        low = self.minimum is not None and (value <= self.minimum if self.open_minimum
+                                            else value < self.minimum)
+        high = self.maximum is not None and (value >= self.maximum if self.open_maximum
+                                             else value > self.maximum)
+        if low or high or (isinstance(value, float) and not math.isfinite(value)):
+            raise ConfigError(f"{where}: {value!r}; expected {self.describe()}")
+
+    def describe(self) -> str:
+        parts = []
+        if self.minimum is not None:
+            parts.append(f"{'>' if self.open_minimum else '≥'} {self.minimum:g}")
+        if self.maximum is not None:
+            parts.append(f"{'<' if self.open_maximum else '≤'} {self.maximum:g}")
+        return "a number " + " and ".join(parts) if parts else "a finite number"
+
+
+AtLeastOne = Annotated[int, Range(1)]
+NonNegativeInt = Annotated[int, Range(0)]
+NonNegative = Annotated[float, Range(0)]
+Positive = Annotated[float, Range(0, open_minimum=True)]
+Fraction = Annotated[float, Range(0, 1)]  # momentum-like factors, 0..1
+DropRate = Annotated[float, Range(0, 1, open_maximum=True)]
 
 
 def closest(key: str, valid: list[str]) -> str:
     """``"; did you mean 'lr'?"`` for the valid key nearest to ``key`` (empty if none)."""
-    match = difflib.get_close_matches(key, valid, n=1, cutoff=0.0)
+    match = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
     return f"; did you mean {match[0]!r}?" if match else ""
 
 
@@ -45,6 +87,13 @@ def _convert(value: Any, kind: Any, where: str) -> Any:
             return None
         kind = next(option for option in options if option is not type(None))
         origin = typing.get_origin(kind)
+    if origin is Annotated:
+        base, *rules = typing.get_args(kind)
+        value = _convert(value, base, where)
+        for rule in rules:
+            if isinstance(rule, Range):
+                rule.check(value, where)
+        return value
     if origin is Literal:
         allowed = typing.get_args(kind)
         if value not in allowed or isinstance(value, bool) != isinstance(allowed[0], bool):
@@ -69,6 +118,8 @@ def _convert(value: Any, kind: Any, where: str) -> Any:
         return value
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if kind is float and isinstance(value, str) and FLOAT.fullmatch(value.strip()):
+        return float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ConfigError(f"{where}: expected {kind.__name__}, got {value!r}")
     return value
@@ -80,7 +131,7 @@ def from_dict(cls: type, values: Any, where: str = "config") -> Any:
         values = {}
     if not isinstance(values, dict):
         raise ConfigError(f"{where}: expected a mapping of keys, got {values!r}")
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     names = [f.name for f in dataclasses.fields(cls)]
     for key in values:
         if key not in names:

@@ -42,7 +42,12 @@ class PreparedDataset:
 
     @classmethod
     def open(cls, path: str | Path, verify: bool = False) -> PreparedDataset:
-        """Open a prepared dataset directory (joints memory-mapped); ``verify`` checks sha256."""
+        """Open a prepared dataset directory (joints memory-mapped).
+
+        Always checked (cheap): the files, shapes, labels within the class names, lengths
+        within 1..T, split indices within the samples. ``verify`` also checks the sha256
+        checksums and that every coordinate is finite (a full read).
+        """
         path = Path(path)
         meta_file = path / "meta.json"
         if not meta_file.is_file():
@@ -50,8 +55,10 @@ class PreparedDataset:
                                "with `skelssl prepare`")
         try:
             meta = json.loads(meta_file.read_text())
-        except json.JSONDecodeError as error:
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise DatasetError(f"{meta_file}: not valid JSON ({error})") from error
+        if not isinstance(meta, dict):
+            raise DatasetError(f"{meta_file}: expected a JSON object")
         version = meta.get("format_version")
         if version != FORMAT_VERSION:
             raise DatasetError(f"{path}: format version {version}, this skelssl reads "
@@ -64,14 +71,53 @@ class PreparedDataset:
                 if file_checksum(path / name) != meta["checksum"][name]:
                     raise DatasetError(f"{path / name}: checksum differs from meta.json "
                                        "(file changed or damaged)")
-        joints = np.load(path / "joints.npy", mmap_mode="r")
-        lengths = np.load(path / "lengths.npy")
-        labels = np.load(path / "labels.npy")
-        shape = tuple(meta["shape"][k] for k in "NCTVM")
+        try:
+            joints = np.load(path / "joints.npy", mmap_mode="r", allow_pickle=False)
+            lengths = np.load(path / "lengths.npy", allow_pickle=False)
+            labels = np.load(path / "labels.npy", allow_pickle=False)
+            shape = tuple(meta["shape"][k] for k in "NCTVM")
+        except (ValueError, OSError, EOFError, KeyError, TypeError) as error:
+            raise DatasetError(f"{path}: damaged ({type(error).__name__}: {error}); prepare "
+                               "the dataset again") from None
         if joints.shape != shape or lengths.shape != (shape[0],) or labels.shape != (shape[0],):
             raise DatasetError(f"{path}: array shapes {joints.shape}, {lengths.shape}, "
                                f"{labels.shape} do not match meta.json {shape}")
-        return cls(joints, lengths, labels, meta, path)
+        data = cls(joints, lengths, labels, meta, path)
+        data.check()
+        if verify:
+            data.check_values()
+        return data
+
+    def check(self) -> None:
+        """Labels, lengths and splits consistent with the arrays (cheap)."""
+        where = self.path or "dataset"
+        n, frames = len(self.labels), self.joints.shape[2]
+        problems = []
+        bad = np.flatnonzero((self.labels < 0) | (self.labels >= self.num_classes))
+        if bad.size:
+            problems.append(f"label {self.labels[bad[0]]} of sample {bad[0]} is outside "
+                            f"0..{self.num_classes - 1} (the class names)")
+        bad = np.flatnonzero((self.lengths < 1) | (self.lengths > frames))
+        if bad.size:
+            problems.append(f"length {self.lengths[bad[0]]} of sample {bad[0]} is outside "
+                            f"1..{frames}")
+        for benchmark, parts in self.splits.items():
+            for split, index in parts.items():
+                if any(not isinstance(i, int) or not 0 <= i < n for i in index):
+                    problems.append(f"split {benchmark}/{split} names samples outside 0..{n - 1}")
+        if problems:
+            raise DatasetError(f"{where}: damaged: {'; '.join(problems)}; prepare the dataset "
+                               "again")
+
+    def check_values(self, chunk: int = 256) -> None:
+        """Every coordinate finite (reads the whole joints array)."""
+        for start in range(0, len(self), chunk):
+            block = np.asarray(self.joints[start:start + chunk])
+            if not np.isfinite(block).all():
+                sample = start + int(np.flatnonzero(~np.isfinite(block).reshape(
+                    len(block), -1).all(axis=1))[0])
+                raise DatasetError(f"{self.path}: sample {sample} ({self.names[sample]}) holds "
+                                   "non-finite coordinates; prepare the dataset again")
 
     @classmethod
     def from_raw(cls, raw: RawDataset) -> PreparedDataset:

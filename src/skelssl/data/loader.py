@@ -14,7 +14,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from skelssl.data.dataset import PreparedDataset
-from skelssl.errors import ConfigError
+from skelssl.errors import ConfigError, DatasetError
 
 
 def epoch_batches(index: np.ndarray, batch_size: int, seed: int, epoch: int,
@@ -63,6 +63,10 @@ class BatchReader(Dataset):
         lengths = self.data.lengths[index]
         frames = max(1, int(lengths.max()))
         x = np.stack([self.data.joints[j, :, :frames] for j in index]).astype(np.float32)
+        if not np.isfinite(x).all():
+            bad = int(index[np.flatnonzero(~np.isfinite(x).reshape(len(x), -1).all(axis=1))[0]])
+            raise DatasetError(f"{self.data.path}: sample {bad} ({self.data.names[bad]}) holds "
+                               "non-finite coordinates; prepare the dataset again")
         return (torch.from_numpy(x), torch.from_numpy(lengths.astype(np.int64)),
                 torch.from_numpy(self.data.labels[index].astype(np.int64)))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -10,12 +11,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from skelssl.engine.run_dir import LAST_CHECKPOINT
+from skelssl.data.prepare import user_mode
+from skelssl.engine.run_dir import LAST_CHECKPOINT, PREVIOUS_CHECKPOINT
 from skelssl.errors import RunError
 
 
-def save_atomic(state: Any, path: Path) -> None:
-    """``torch.save`` to ``path`` so that a crash leaves either the old or the new file."""
+def save_atomic(state: Any, path: Path, keep_previous: Path | None = None) -> None:
+    """``torch.save`` to ``path`` so that a crash leaves either the old or the new file; with
+    ``keep_previous``, the old file moves there once the new one is complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -23,10 +26,18 @@ def save_atomic(state: Any, path: Path) -> None:
             torch.save(state, file)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temp, user_mode())
+        if keep_previous is not None and path.is_file():
+            os.replace(path, keep_previous)
         os.replace(temp, path)
+    except RuntimeError as error:  # torch reports a full disk as a RuntimeError
+        Path(temp).unlink(missing_ok=True)
+        raise RunError(f"{path}: could not write the checkpoint (is the disk full? "
+                       f"{' '.join(str(error).split())[:200]})") from None
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
@@ -44,8 +55,28 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
 
 def finished_epochs(run_dir: str | Path) -> int | None:
     """Epochs a run directory's ``last.pt`` has completed; None when it holds no checkpoint."""
-    checkpoint = Path(run_dir) / LAST_CHECKPOINT
-    return int(load_checkpoint(checkpoint)["epoch"]) if checkpoint.is_file() else None
+    found = resume_state(Path(run_dir))
+    return None if found is None else int(found[0]["epoch"])
+
+
+def resume_state(run_dir: Path) -> tuple[dict[str, Any], Path] | None:
+    """The training state to resume from and its file: ``last.pt``, or, when that is missing
+    or unreadable (damaged, or a crash between two renames), ``previous.pt``."""
+    last, previous = run_dir / LAST_CHECKPOINT, run_dir / PREVIOUS_CHECKPOINT
+    problem = None
+    if last.is_file():
+        try:
+            return load_checkpoint(last), last
+        except RunError as error:
+            problem = error
+    if previous.is_file():
+        if problem is not None:
+            print(f"warning: {problem}; resuming from {previous.name} (one epoch earlier)",
+                  file=sys.stderr)
+        return load_checkpoint(previous), previous
+    if problem is not None:
+        raise problem
+    return None
 
 
 def load_strict(module: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:

@@ -17,12 +17,15 @@ import torch
 import yaml
 
 from skelssl import __version__
+from skelssl.errors import RunError
 
 CONFIG_FILE = "config.yaml"
 PIPELINE_FILE = "pipeline.yaml"
+LOCK_FILE = ".lock"
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.csv"
 LAST_CHECKPOINT = "last.pt"
+PREVIOUS_CHECKPOINT = "previous.pt"  # last.pt of the epoch before, kept as a fallback
 ENCODER_CHECKPOINT = "encoder.pt"
 
 
@@ -54,6 +57,50 @@ def provenance() -> dict[str, Any]:
             "python": platform.python_version(), "machine": machine(),
             "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
+class RunLock:
+    """An exclusive lock on a run directory while a process trains into it: a second
+    ``skelssl pretrain`` into the same directory stops with an error instead of overwriting
+    the first one's work. The operating system releases it when the process ends, however it
+    ends (no stale locks after a crash)."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = run_dir / LOCK_FILE
+        self.file: Any = None
+
+    def __enter__(self) -> RunLock:
+        try:
+            import fcntl
+        except ImportError:  # not on POSIX: no locking
+            return self
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.file = self.path.open("a+")
+        try:
+            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.file.seek(0)
+            holder = self.file.read().strip() or "another process"
+            self.file.close()
+            raise RunError(f"{self.path.parent} is being trained by {holder}; wait for it to "
+                           "finish, or choose another --out") from None
+        self.file.seek(0)
+        self.file.truncate()
+        self.file.write(f"process {os.getpid()} on {platform.node()}")
+        self.file.flush()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.file is not None:
+            self.file.close()  # closing releases the lock
+
+
+def holds_run(run_dir: Path) -> bool:
+    """Whether ``run_dir`` holds a run with at least one checkpoint (its own, or a stage's)."""
+    if (run_dir / LAST_CHECKPOINT).is_file() or (run_dir / PREVIOUS_CHECKPOINT).is_file():
+        return True
+    return (run_dir / PIPELINE_FILE).is_file() and any(
+        (stage / LAST_CHECKPOINT).is_file() for stage in run_dir.iterdir() if stage.is_dir())
 
 
 def final_stage_dir(run_dir: Path) -> Path:
@@ -121,6 +168,12 @@ def plot_curves(run_dir: Path, history: list[dict[str, float]]) -> Path | None:
 
 class TensorBoard:
     """Scalars to ``run_dir/tensorboard`` when the tensorboard package is installed."""
+
+    @staticmethod
+    def available() -> bool:
+        import importlib.util
+
+        return importlib.util.find_spec("tensorboard") is not None
 
     def __init__(self, run_dir: Path, enabled: bool) -> None:
         self.writer = None

@@ -9,7 +9,9 @@ uninterrupted one would have run, bit for bit on the same machine.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -19,17 +21,19 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from skelssl.config import RunConfig, dump_config, to_dict
+from skelssl.config import RunConfig, TrainConfig, dump_config, to_dict
 from skelssl.data.dataset import PreparedDataset
 from skelssl.data.loader import batch_loader, epoch_batches, loader_workers
 from skelssl.engine import distributed
 from skelssl.engine.assembly import build_run_method, preprocess_for
-from skelssl.engine.checkpoint import load_checkpoint, save_atomic
+from skelssl.engine.checkpoint import load_strict, resume_state, save_atomic
 from skelssl.engine.encoder_file import encoder_file_state, load_run_weights
 from skelssl.engine.optim import make_optimizer
 from skelssl.engine.run_dir import (
     ENCODER_CHECKPOINT,
     LAST_CHECKPOINT,
+    PREVIOUS_CHECKPOINT,
+    RunLock,
     TensorBoard,
     plot_curves,
     write_metrics,
@@ -84,7 +88,8 @@ def pretrain(config: RunConfig, run_dir: str | Path, resume: bool = False,
     run_dir = Path(run_dir)
     context = distributed.start(config.train.device)
     try:
-        return _pretrain(config, run_dir, resume, until_epoch, progress, context)
+        with RunLock(run_dir) if context.is_main else contextlib.nullcontext():
+            return _pretrain(config, run_dir, resume, until_epoch, progress, context)
     finally:
         distributed.stop(context)
 
@@ -95,6 +100,9 @@ def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int |
     data = PreparedDataset.open(config.data.path)
     train_index = data.subset(config.data.benchmark, config.data.train_split,
                               config.train.label_fraction, config.train.label_draw).index
+    if not len(train_index):
+        raise ConfigError(f"{config.data.path}: the split {config.data.train_split!r} of "
+                          f"benchmark {config.data.benchmark!r} is empty: nothing to train on")
     if len(train_index) < config.train.batch_size:
         raise ConfigError(f"{config.data.path}: {len(train_index)} training samples, fewer than "
                           f"train.batch_size = {config.train.batch_size} (incomplete batches "
@@ -106,20 +114,26 @@ def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int |
     dtype = amp_dtype(config, device)
     scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
     start, history = 0, []
-    checkpoint_file = run_dir / LAST_CHECKPOINT
     if context.is_main:
         for stale in run_dir.glob(".*.pt.*"):  # a checkpoint half-written when killed
             stale.unlink()
-    if resume and checkpoint_file.is_file():
-        state = load_checkpoint(checkpoint_file)
-        method.load_state_dict(state["method"])
+    found = resume_state(run_dir) if resume else None
+    if found is not None:
+        state, source = found
+        load_strict(method, state["method"], f"{source} (resuming)")
         optimizer.load_state_dict(state["optimizer"])
         scaler.load_state_dict(state["scaler"])
         start, history = state["epoch"], state["history"]
+        if start > config.train.epochs:
+            raise ConfigError(f"train.epochs = {config.train.epochs}, but {run_dir} has "
+                              f"trained {start} epochs already; a run cannot be shortened")
     else:
         start_fresh(method)
+    if context.is_main and progress:
+        _header(config, data, run_dir, method, len(train_index), start, device, dtype)
     if context.is_main:
-        write_provenance(run_dir, dump_config(config), resumed=start > 0)
+        for warning in schedule_warnings(config.train):
+            print(f"warning: {warning}", file=sys.stderr, flush=True)
     step_module: nn.Module = _Step(method)
     if context.distributed:
         step_module = nn.parallel.DistributedDataParallel(
@@ -129,6 +143,7 @@ def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int |
     board = TensorBoard(run_dir, enabled=context.is_main)
     stop = config.train.epochs if until_epoch is None else min(until_epoch, config.train.epochs)
     if config.train.epochs == 0 and context.is_main:
+        write_provenance(run_dir, dump_config(config), resumed=False)
         _save(run_dir, method, optimizer, scaler, config, history, epoch=0)
     try:
         for epoch in range(start, stop):
@@ -137,6 +152,8 @@ def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int |
             history.append(row)
             distributed.check_in_sync(method, context)
             if context.is_main:
+                if epoch == start:  # this start works: record its config and provenance
+                    write_provenance(run_dir, dump_config(config), resumed=start > 0)
                 _save(run_dir, method, optimizer, scaler, config, history, epoch + 1)
                 board.log(row)
                 if progress:
@@ -155,10 +172,41 @@ def _save(run_dir: Path, method: nn.Module, optimizer: torch.optim.Optimizer,
     """Checkpoints after ``epoch`` epochs (0: the initialisation, for ``train.epochs: 0``)."""
     save_atomic({"epoch": epoch, "method": method.state_dict(),
                  "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
-                 "history": history, "config": to_dict(config)}, run_dir / LAST_CHECKPOINT)
+                 "history": history, "config": to_dict(config)}, run_dir / LAST_CHECKPOINT,
+                keep_previous=run_dir / PREVIOUS_CHECKPOINT)
     save_atomic(encoder_file_state(as_method(method).encoders(), config, epoch),
                 run_dir / ENCODER_CHECKPOINT)
     write_metrics(run_dir, history)
+
+
+def schedule_warnings(train: TrainConfig) -> list[str]:
+    """Settings that are valid but rarely meant: a decay step the schedule never reaches."""
+    if train.schedule != "step":
+        return []
+    beyond = [m for m in train.milestones if m >= train.epochs]
+    if not beyond or train.epochs == 0:
+        return []
+    return [f"train.milestones {beyond} lie at or beyond the {train.epochs} epochs of the "
+            "schedule: the learning rate never decays there (scale the milestones with "
+            "train.epochs?)"]
+
+
+def _header(config: RunConfig, data: PreparedDataset, run_dir: Path, method: nn.Module,
+            samples: int, start: int, device: torch.device, dtype: torch.dtype | None) -> None:
+    """What is about to train, where, on what."""
+    encoders = ", ".join(f"{slot}: {section.name}"
+                         for slot, section in config.encoder_sections().items())
+    parameters = sum(p.numel() for p in method.parameters() if p.requires_grad)
+    where = f"resuming after epoch {start}" if start else "from the start"
+    board = "" if TensorBoard.available() else (
+        " · tensorboard: not installed (pip install 'skelssl[tensorboard]')")
+    tqdm.write(f"skelssl pretrain → {run_dir} ({where})\n"
+               f"  {config.method.name} · {encoders} · {parameters / 1e6:.2f} M trainable "
+               f"parameters · seed {config.seed}\n"
+               f"  {config.data.path} {config.data.benchmark or ''}/{config.data.train_split}: "
+               f"{samples} sequences · batch {config.train.batch_size} · "
+               f"{config.train.epochs} epochs · {config.train.optimizer} lr {config.train.lr}\n"
+               f"  device {device} · amp {dtype or 'off'}{board}")
 
 
 def _summary(row: dict[str, float], epochs: int) -> str:

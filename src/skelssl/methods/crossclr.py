@@ -30,6 +30,7 @@ from skelssl.losses import infonce_of_logits, knowledge_mining_loss, moco_logits
 from skelssl.methods.base import Batch, EncoderFactory
 from skelssl.methods.skeletonclr import SkeletonCLR, SkeletonCLRConfig, shear_and_crop
 from skelssl.models.stream_encoder import StreamEncoder
+from skelssl.schema import AtLeastOne, Fraction, NonNegative, NonNegativeInt, Positive
 from skelssl.skeleton import Layout
 from skelssl.transforms.streams import Stream, stream
 
@@ -40,16 +41,16 @@ class CrosSCLRConfig:
 
     name: str = "crossclr"
     streams: list[Stream] = field(default_factory=lambda: ["joint", "motion", "bone"])
-    queue_size: int = 32768
-    projection_dim: int = 128
-    temperature: float = 0.07
-    momentum: float = 0.999
-    shear_beta: float = 0.5
-    padding_ratio: int = 6
+    queue_size: AtLeastOne = 32768
+    projection_dim: AtLeastOne = 128
+    temperature: Positive = 0.07
+    momentum: Fraction = 0.999
+    shear_beta: NonNegative = 0.5
+    padding_ratio: AtLeastOne = 6
     # cross (CVC-KM) | single (each view mines its own) | none (independent SkeletonCLRs)
     mining: Literal["cross", "single", "none"] = "cross"
-    mining_epoch: int = 150  # 0-based epoch from which mining replaces InfoNCE
-    topk: int = 1  # mined positives per sample
+    mining_epoch: NonNegativeInt = 150  # 0-based epoch from which mining replaces InfoNCE
+    topk: NonNegativeInt = 1  # mined positives per sample
     context: bool = True  # add the embedding-context block l_neg_u ⊙ l_neg_v (cross only)
 
     def __post_init__(self) -> None:

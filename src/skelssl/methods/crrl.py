@@ -39,6 +39,7 @@ from skelssl.models.base import FrameEncoder, feature_dim_of
 from skelssl.models.gru import GRUDecoder, flatten_frames, last_valid
 from skelssl.models.heads import projection_head
 from skelssl.models.stream_encoder import StreamEncoder
+from skelssl.schema import AtLeastOne, DropRate, Fraction, NonNegative, Positive
 from skelssl.skeleton import Layout
 from skelssl.transforms.masks import temporal_average
 from skelssl.transforms.normalize import minmax_normalize
@@ -58,19 +59,19 @@ class CRRLConfig:
     reconstruct: Literal["none", "forward", "reverse", "both"] = "none"  # SER (Table X)
     positive: Literal["velocity", "noise", "shear", "rotation"] = "velocity"  # CML key (Table IX)
     velocity_minmax: bool = False  # scale the velocity to [-1, 1] per sample, person and axis
-    queue_size: int = 64
-    temperature: float = 0.1
-    momentum_encoder: float = 0.999  # m_enc
-    momentum_mlp: float = 1.0  # m_mlp; 1.0 keeps the key MLP at its initialisation
-    mlp_dim: int = 512  # hidden and output width of the CML and distillation MLPs
-    noise_std: float = 0.05  # positive = noise
-    shear_beta: float = 0.5  # positive = shear
-    rotation_degrees: float = 30.0  # positive = rotation
-    decoder_layers: int = 2
-    decoder_dropout: float = 0.2
+    queue_size: AtLeastOne = 64
+    temperature: Positive = 0.1
+    momentum_encoder: Fraction = 0.999  # m_enc
+    momentum_mlp: Fraction = 1.0  # m_mlp; 1.0 keeps the key MLP at its initialisation
+    mlp_dim: AtLeastOne = 512  # hidden and output width of the CML and distillation MLPs
+    noise_std: NonNegative = 0.05  # positive = noise
+    shear_beta: NonNegative = 0.5  # positive = shear
+    rotation_degrees: NonNegative = 30.0  # positive = rotation
+    decoder_layers: AtLeastOne = 2
+    decoder_dropout: DropRate = 0.2
     teacher: str | None = None  # run directory whose encoder is distilled (INF)
     teacher_dropout: bool = False  # true: the teacher keeps its dropout on (released code)
-    distill_weight: float = 0.1  # λ_d
+    distill_weight: NonNegative = 0.1  # λ_d
     init: str | None = None  # run directory whose encoder initialises this one
 
     def __post_init__(self) -> None:

@@ -22,6 +22,7 @@ from skelssl.methods.moco import FeatureQueue, momentum_copy, momentum_update
 from skelssl.models.base import feature_dim_of
 from skelssl.models.heads import projection_head
 from skelssl.models.stream_encoder import StreamEncoder
+from skelssl.schema import AtLeastOne, Fraction, NonNegative, Positive
 from skelssl.skeleton import Layout
 from skelssl.transforms.spatial import shear
 from skelssl.transforms.streams import Stream, stream
@@ -34,12 +35,12 @@ class SkeletonCLRConfig:
 
     name: str = "skeletonclr"
     stream: Stream = "joint"
-    queue_size: int = 32768
-    projection_dim: int = 128
-    temperature: float = 0.07
-    momentum: float = 0.999
-    shear_beta: float = 0.5
-    padding_ratio: int = 6
+    queue_size: AtLeastOne = 32768
+    projection_dim: AtLeastOne = 128
+    temperature: Positive = 0.07
+    momentum: Fraction = 0.999
+    shear_beta: NonNegative = 0.5
+    padding_ratio: AtLeastOne = 6
 
 
 def shear_and_crop(x: torch.Tensor, beta: float, padding_ratio: int,

@@ -20,6 +20,7 @@ from skelssl.errors import ConfigError
 from skelssl.methods.base import Batch, EncoderFactory, RunWeights
 from skelssl.methods.skeletonclr import shear_and_crop
 from skelssl.models.stream_encoder import StreamEncoder
+from skelssl.schema import AtLeastOne, NonNegative, NonNegativeInt
 from skelssl.skeleton import Layout
 from skelssl.transforms.streams import Stream
 
@@ -29,13 +30,13 @@ class SupervisedConfig:
     """Method section of a supervised (finetune) config."""
 
     name: str = "supervised"
-    num_classes: int = 0  # classes of the dataset (`skelssl eval finetune` fills it in)
+    num_classes: NonNegativeInt = 0  # classes of the dataset (`skelssl eval finetune` fills it in)
     stream: Stream = "joint"
     init: str | None = None  # run directory whose encoder initialises this one; null: scratch
     init_stream: str | None = None  # which encoder of that run (default: `stream`)
     augment: bool = False  # shear + temporal crop of the training batches (fixed-length data)
-    shear_beta: float = 0.5
-    padding_ratio: int = 6
+    shear_beta: NonNegative = 0.5
+    padding_ratio: AtLeastOne = 6
 
 
 class Supervised(nn.Module):

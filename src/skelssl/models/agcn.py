@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from skelssl.models.masking import FrameMask
+from skelssl.schema import AtLeastOne
 from skelssl.skeleton import Layout, load_layout
 
 
@@ -123,8 +124,8 @@ class AGCNConfig:
     """Encoder section for 2s-AGCN (``base_channels: 64`` = full width, 16 = 1/4)."""
 
     name: str = "agcn"
-    base_channels: int = 64
-    feature_dim: int = 256
+    base_channels: AtLeastOne = 64
+    feature_dim: AtLeastOne = 256
 
 
 class AGCN(nn.Module):

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from skelssl.schema import AtLeastOne, DropRate
 from skelssl.skeleton import Layout
 from skelssl.transforms.masks import temporal_average
 
@@ -44,9 +45,9 @@ class BiGRUConfig:
     """Encoder section for the bidirectional GRU (CRRL: 2 × 256 per direction, dropout 0.2)."""
 
     name: str = "bigru"
-    hidden_size: int = 256  # per direction; features are 2 × hidden_size
-    layers: int = 2
-    dropout: float = 0.2  # between stacked layers
+    hidden_size: AtLeastOne = 256  # per direction; features are 2 × hidden_size
+    layers: AtLeastOne = 2
+    dropout: DropRate = 0.2  # between stacked layers
     # mean: average of the outputs over valid frames (CRRL) | last: the output at the last
     # valid frame (ISC) | final_states: each direction's output after its whole pass (the
     # forward one at the last frame, the backward one at the first)

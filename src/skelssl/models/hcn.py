@@ -16,12 +16,13 @@ a feature.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 import torch
 from torch import nn
 
 from skelssl.models.masking import FrameMask
+from skelssl.schema import AtLeastOne, DropRate, Range
 from skelssl.skeleton import Layout
 from skelssl.transforms.masks import valid_frames
 
@@ -76,10 +77,11 @@ class HCNConfig:
     """Encoder section for HCN (defaults: ISC's image encoder, 4096-d features)."""
 
     name: str = "hcn"
-    channels: int = 64  # C₁: point-level width; the fusion convolutions have 2C₁ and 4C₁
-    window: int = 64  # W: outputs of the temporal conv, the image's width
-    grid: int = 4  # the last map is max-pooled to grid × grid: features = 4C₁·grid²
-    dropout: float = 0.5  # Dropout2d after the co-occurrence and fusion convolutions
+    # C₁: the point-level width; the co-occurrence conv has C₁/2, the fusion convs 2C₁ and 4C₁
+    channels: Annotated[int, Range(2)] = 64
+    window: AtLeastOne = 64  # W: outputs of the temporal conv, the image's width
+    grid: AtLeastOne = 4  # the last map is max-pooled to grid × grid: features = 4C₁·grid²
+    dropout: DropRate = 0.5  # Dropout2d after the co-occurrence and fusion convolutions
     person_pool: Literal["max", "mean"] = "max"  # HCN takes the maximum over persons
 
 

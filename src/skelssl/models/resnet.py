@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from skelssl.models.masking import FrameMask
+from skelssl.schema import AtLeastOne
 from skelssl.skeleton import Layout
 
 STAGES = {18: ("basic", (2, 2, 2, 2)), 34: ("basic", (3, 4, 6, 3)),
@@ -69,7 +70,7 @@ class ResNetConfig:
 
     name: str = "resnet"
     depth: Literal[18, 34, 50] = 18
-    base_channels: int = 64
+    base_channels: AtLeastOne = 64
     stem: Literal["small", "imagenet"] = "small"
 
 

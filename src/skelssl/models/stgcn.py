@@ -17,6 +17,7 @@ from torch import nn
 
 from skelssl.models.init import init_stgcn_weights
 from skelssl.models.masking import FrameMask
+from skelssl.schema import AtLeastOne, DropRate
 from skelssl.skeleton import Layout, load_layout
 
 
@@ -87,9 +88,9 @@ class STGCNConfig:
     """Encoder section of a config for ST-GCN (``hidden_channels: 16`` = the papers' 1/4)."""
 
     name: str = "stgcn"
-    hidden_channels: int = 16
-    feature_dim: int = 256
-    dropout: float = 0.5
+    hidden_channels: AtLeastOne = 16
+    feature_dim: AtLeastOne = 256
+    dropout: DropRate = 0.5
     center_distance: Literal["graph", "max_hop"] = "graph"  # paper | released ST-GCN code
 
 
