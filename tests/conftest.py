@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("SKELSSL_TEST_DATA") or
+                   Path(__file__).resolve().parents[1].parent / "shared" / "data")
 NTU_SAMPLES = SHARED_DATA / "ntu-samples"
 NW_UCLA = SHARED_DATA / "nw-ucla" / "all_sqe"
 TRUNCATED_NTU = ("S005C002P013R002A056", "S012C001P008R002A030")

@@ -315,19 +315,23 @@ def eval_linear(
 ) -> None:
     """Linear probe on frozen features (encoder in eval mode, verified unchanged)."""
     from skelssl.eval.plots import result_confusion
-    from skelssl.eval.protocol import linear_probe, load_run, write_result
+    from skelssl.eval.protocol import earlier_linear_probe, linear_probe, load_run, write_result
 
     if report not in ("final", "best"):
         raise typer.BadParameter("expected final or best", param_hint="--report")
     run = load_run(run_dir, weights, data)
     for name in _streams(run, stream):
-        result = linear_probe(run, name, preset or run.config.eval.linear_preset, seed, cache)
+        chosen = preset or run.config.eval.linear_preset
+        result = earlier_linear_probe(run, name, chosen, seed, cache)
+        reused = " (the earlier result of the same encoder and settings)" if result else ""
+        if result is None:
+            result = linear_probe(run, name, chosen, seed, cache)
         path = write_result(run, result)
         best = result["best_test_epoch"]
         headline = (f"{result['top1']:.2f} (final epoch)" if report == "final" else
                     f"{best['top1']:.2f} (best test epoch {best['epoch']}: optimistic)")
-        typer.echo(f"linear {result['preset']} {name} [{weights}]: top-1 {headline}  → {path}"
-                   f" (confusion matrix: {result_confusion(path).name})")
+        typer.echo(f"linear {result['preset']} {name} [{weights}]: top-1 {headline}{reused}  → "
+                   f"{path} (confusion matrix: {result_confusion(path).name})")
 
 
 @eval_app.command("knn")
@@ -472,6 +476,7 @@ def eval_ensemble(
     import json
 
     from skelssl.eval.ensemble import ensemble_eval, stream_members
+    from skelssl.eval.plots import result_confusion
     from skelssl.eval.protocol import load_run, write_result
 
     weights = dict(_stream_weight(item) for item in weight)
@@ -490,7 +495,7 @@ def eval_ensemble(
     for streams, accuracy in result["ensembles"].items():
         shown = " + ".join(f"{result['weights'][s]:g}·{s}" for s in streams.split("+"))
         typer.echo(f"ensemble {shown}: top-1 {accuracy:.2f}")
-    typer.echo(f"→ {path}")
+    typer.echo(f"→ {path} (confusion matrix: {result_confusion(path, data).name})")
 
 
 def _stream_weight(item: str) -> tuple[str, float]:

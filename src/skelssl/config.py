@@ -96,7 +96,7 @@ class TrainConfig:
 class EvalConfig:
     """Evaluation defaults for ``skelssl eval`` on this run."""
 
-    linear_preset: LinearPresetName = "crossclr"  # METHODS §7; "-std": standardised features
+    linear_preset: LinearPresetName = "crossclr"  # see docs/training.md; "-std": standardised
     knn_k: list[AtLeastOne] = field(default_factory=lambda: [1, 20])
     knn_temperature: Positive = 0.1
     batch_size: AtLeastOne = 256

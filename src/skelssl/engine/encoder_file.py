@@ -115,7 +115,12 @@ def load_run_weights(wanted: RunWeights) -> int:
 
 
 def load_encoder(encoder: nn.Module, file: EncoderFile, name: str) -> None:
-    """The weights of encoder ``name`` of ``file`` into ``encoder`` (strict)."""
+    """The weights of encoder ``name`` of ``file`` into ``encoder`` (strict, all finite)."""
     if name not in file.states:
         raise RunError(f"{file.path}: no encoder {name!r} (has {sorted(file.states)})")
+    broken = [key for key, value in file.states[name].items()
+              if value.is_floating_point() and not torch.isfinite(value).all()]
+    if broken:
+        raise RunError(f"{file.path}: encoder {name!r} has non-finite weights ({broken[:3]}): "
+                       "its training diverged or the file is damaged")
     load_strict(encoder, file.states[name], f"{file.path} [{name}]")

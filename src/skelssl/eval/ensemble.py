@@ -1,4 +1,5 @@
-"""Multi-stream ensembles: a weighted sum of per-stream linear-probe logits (METHODS §7).
+"""Multi-stream ensembles: a weighted sum of per-stream linear-probe logits (CrosSCLR's
+fusion, docs/training.md).
 
 The streams may come from one multi-stream run (CrosSCLR) or from several single-stream runs
 (independently trained SkeletonCLRs); every stream is probed with the same preset and seed on
@@ -64,13 +65,17 @@ def ensemble_eval(runs: list[LoadedRun], preset: str, weights: dict[str, float] 
         probes[stream] = linear_probe(run, stream, preset, seed, cache, progress)
         logits[stream] = probes[stream].pop("logits")
     labels = split_labels(runs[0], runs[0].config.data.test_split)
-    fused = {}
+    fused, predictions = {}, {}
     for size in range(2, len(logits) + 1):
         for subset in itertools.combinations(logits, size):
             scores = fuse_logits({s: logits[s] for s in subset}, weights)
+            predictions["+".join(subset)] = scores.argmax(dim=1).tolist()
             fused["+".join(subset)] = top1(scores.argmax(dim=1), labels)
     used = {s: weights[s] for s in logits}
+    first = runs[0].config.data
     return {"protocol": "ensemble", "preset": preset, "seed": seed, "weights": used,
             "runs": {s: str(run.run_dir) for s, run in members.items()},
             "streams": {s: probe["top1"] for s, probe in probes.items()}, "ensembles": fused,
+            "predictions": predictions, "dataset": str(first.path),
+            "benchmark": first.benchmark, "test_split": first.test_split,
             "epoch": "final", "probes": probes, "wall_time_s": time.perf_counter() - started}

@@ -1,4 +1,4 @@
-"""Finetune protocol (METHODS §7): a pretrained encoder and a linear classifier trained end to
+"""Finetune protocol (docs/training.md): a pretrained encoder and a linear classifier trained end to
 end on the labelled training split — or on a class-balanced labelled fraction of it
 (semi-supervised finetuning) — then tested on the test split.
 

@@ -1,4 +1,5 @@
-"""Linear probe: a linear classifier on frozen features, with the papers' presets (METHODS §7).
+"""Linear probe: a linear classifier on frozen features, with the papers' presets
+(docs/training.md).
 
 Features come from a function of sample positions, so the same loop trains on cached features
 (the default: identical result, far faster) or re-runs the frozen encoder on every batch.

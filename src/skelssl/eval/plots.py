@@ -117,14 +117,20 @@ def result_confusion(result_path: str | Path, data_path: str | None = None,
     result_path = Path(result_path)
     result = json.loads(result_path.read_text())
     if "predictions" not in result:
-        raise EvalError(f"{result_path}: no 'predictions'; expected a linear or kNN result "
-                        "of `skelssl eval`")
+        raise EvalError(f"{result_path}: no 'predictions'; expected a linear, kNN or ensemble "
+                        "result of `skelssl eval`")
     data = PreparedDataset.open(data_path or result["dataset"])
     labels = data.labels[data.indices(result["benchmark"], result["test_split"])]
+    predictions, title = result["predictions"], None
+    if isinstance(predictions, dict):  # an ensemble: the fusion of every stream
+        fusion = max(predictions, key=lambda name: name.count("+"))
+        predictions = predictions[fusion]
+        title = (f"ensemble {result['preset']} · {fusion} · top-1 "
+                 f"{result['ensembles'][fusion]:.1f}")
     matrix = confusion_matrix(torch.from_numpy(labels.astype(np.int64)),
-                              torch.tensor(result["predictions"]), data.num_classes)
+                              torch.tensor(predictions), data.num_classes)
     return save_confusion_matrix(matrix, data.class_names, out or result_path.with_suffix(".png"),
-                                 result_title(result))
+                                 title or result_title(result))
 
 
 def result_title(result: dict) -> str:

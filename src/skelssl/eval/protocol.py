@@ -108,16 +108,27 @@ def cached_features(run: LoadedRun, stream: str, split: str) -> torch.Tensor:
     source = json.dumps({"data": str(Path(run.config.data.path).resolve()),
                          "checksum": run.data.meta.get("checksum"),
                          "preprocess": vars(run.config.data)}, sort_keys=True, default=str)
-    if cache.is_file():
-        stored = torch.load(cache, map_location="cpu", weights_only=True)
-        if stored["encoder"] == key and stored["source"] == source:
-            return stored["features"]
+    stored = _read_cache(cache)
+    if stored is not None and stored["encoder"] == key and stored["source"] == source:
+        return stored["features"]
     features = extract_features(encoder, run.data, run.split(split), run.preprocess, run.device,
                                 run.config.eval.batch_size,
                                 loader_workers(run.config.data.workers, run.device),
                                 desc=f"features {stream}/{split}")
     save_atomic({"encoder": key, "source": source, "features": features}, cache)
     return features
+
+
+def _read_cache(path: Path) -> dict | None:
+    """A feature cache, or None when there is none or it is damaged (then it is rebuilt)."""
+    if not path.is_file():
+        return None
+    try:
+        stored = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # a damaged cache is only a cache
+        return None
+    ok = isinstance(stored, dict) and {"encoder", "source", "features"} <= stored.keys()
+    return stored if ok and isinstance(stored["features"], torch.Tensor) else None
 
 
 def split_labels(run: LoadedRun, split: str) -> torch.Tensor:
@@ -175,6 +186,7 @@ def linear_probe(run: LoadedRun, stream: str, preset_name: str, seed: int = 0,
                           desc=f"linear {stream}" if progress else None)
     assert_unchanged(before, encoder, f"encoder {stream!r}")
     return {**result_header(run, stream, "linear"), "preset": preset_name,
+            "encoder_digest": digest(before),
             "features": "cached" if cache else "recomputed every epoch",
             "label_fraction": label_fraction, "label_draw": draw if label_fraction < 1 else None,
             "train_samples": len(train_labels), **result,
@@ -218,11 +230,33 @@ def result_header(run: LoadedRun, stream: str, protocol: str) -> dict:
             "pretrain_seed": c.seed, "machine": machine()}
 
 
+def result_path(run: LoadedRun, protocol: str, detail: str, stream: str) -> Path:
+    """results/<protocol>-<detail>-<weights>-<stream>.json in the run directory."""
+    return run.run_dir / "results" / f"{protocol}-{detail}-{run.weights}-{stream}.json"
+
+
+def earlier_linear_probe(run: LoadedRun, stream: str, preset: str, seed: int, cache: bool
+                         ) -> dict | None:
+    """The linear result this run already holds for the same encoder weights, data, preset,
+    seed and feature mode (all labels), or None: asking again reuses it."""
+    path = result_path(run, "linear", preset, stream)
+    if not path.is_file():
+        return None
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    expected = {"encoder_digest": digest(fingerprint(run.encoders[stream])), "seed": seed,
+                "features": "cached" if cache else "recomputed every epoch",
+                "label_fraction": 1.0, "dataset": str(run.config.data.path),
+                "benchmark": run.config.data.benchmark, "test_split": run.config.data.test_split}
+    return stored if all(stored.get(k) == v for k, v in expected.items()) else None
+
+
 def write_result(run: LoadedRun, result: dict) -> Path:
     """results/<protocol>-<detail>-<weights>-<stream>.json in the run directory."""
     detail = result.get("preset") or f"k{result.get('k')}"
-    path = run.run_dir / "results" / (
-        f"{result['protocol']}-{detail}-{result['weights']}-{result['stream']}.json")
+    path = result_path(run, result["protocol"], detail, result["stream"])
     path.parent.mkdir(parents=True, exist_ok=True)
     serialisable = {k: v for k, v in result.items() if not isinstance(v, torch.Tensor)}
     path.write_text(json.dumps(serialisable, indent=1))

@@ -1,4 +1,4 @@
-"""Semi-supervised evaluation (METHODS §7): the linear protocol trained on class-balanced
+"""Semi-supervised evaluation (docs/training.md): the linear protocol trained on class-balanced
 labelled fractions of the training split, tested on the whole test split, over several draws
 of the labelled samples."""
 

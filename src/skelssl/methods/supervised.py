@@ -1,6 +1,6 @@
 """Supervised training of an encoder with a linear classifier: the finetune protocol when the
 encoder starts from a pretrained run (``init``), the supervised baseline when it starts from
-scratch (METHODS §7).
+scratch (docs/training.md#evaluation).
 
     for each labelled batch (x, y):
         x = augment(x)                         # optional: SkeletonCLR's shear + temporal crop
