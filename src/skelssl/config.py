@@ -142,7 +142,11 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     path = [part for part in key.strip().split(".") if part]
     if not path:
         raise ConfigError(f"override {text!r}: empty key")
-    return path, yaml.safe_load(raw) if raw.strip() else ""
+    try:
+        return path, yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as error:
+        problem = " ".join(str(error).split())
+        raise ConfigError(f"--set {text}: the value is not valid YAML ({problem})") from None
 
 
 def apply_overrides(values: dict, overrides: list[str]) -> dict:
