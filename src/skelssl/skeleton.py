@@ -313,7 +313,8 @@ def load_layout(spec: str | Path | dict[str, Any] | Layout) -> Layout:
         try:
             data = yaml.safe_load(path.read_text())
         except yaml.YAMLError as error:
-            raise LayoutError(f"{path}: not valid YAML ({error})") from error
+            raise LayoutError(f"{path}: not valid YAML ({' '.join(str(error).split())})") \
+                from None
         return layout_from_dict(data, source=str(path))
     close = difflib.get_close_matches(text, BUILTIN_LAYOUTS, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""

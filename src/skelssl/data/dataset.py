@@ -18,6 +18,7 @@ from skelssl.data.prepare import (
     fill_padded,
     padded_shape,
 )
+from skelssl.data.readers.padded import mapped_shortfall
 from skelssl.data.sequence import RawDataset
 from skelssl.errors import DatasetError
 from skelssl.skeleton import Layout, layout_from_dict
@@ -79,6 +80,10 @@ class PreparedDataset:
         except (ValueError, OSError, EOFError, KeyError, TypeError) as error:
             raise DatasetError(f"{path}: damaged ({type(error).__name__}: {error}); prepare "
                                "the dataset again") from None
+        missing = mapped_shortfall(joints, path / "joints.npy")
+        if missing:
+            raise DatasetError(f"{path / 'joints.npy'}: {missing} bytes shorter than its header "
+                               "says (a truncated file); prepare the dataset again")
         if joints.shape != shape or lengths.shape != (shape[0],) or labels.shape != (shape[0],):
             raise DatasetError(f"{path}: array shapes {joints.shape}, {lengths.shape}, "
                                f"{labels.shape} do not match meta.json {shape}")

@@ -11,6 +11,8 @@ import numpy as np
 from skelssl.errors import SampleError
 from skelssl.skeleton import Layout
 
+MAX_COORDINATE = 1e5  # beyond any skeleton in metres, millimetres or pixels: damage
+
 
 @dataclass
 class Sequence:
@@ -63,7 +65,8 @@ def check_sequence(seq: Sequence, layout: Layout, source: str) -> Sequence:
     """Validate shape and values of one sequence and return it as float32 (M, T, V, C).
 
     Raises :class:`SampleError` naming ``source`` for a wrong rank, a joint count that differs
-    from the layout, zero frames, an unusual coordinate count, or a NaN/inf value.
+    from the layout, zero frames, an unusual coordinate count, a NaN/inf value, a coordinate
+    beyond ±1e5, or no non-zero coordinate at all.
     """
     joints = np.asarray(seq.joints)
     if joints.ndim != 4:
@@ -90,6 +93,12 @@ def check_sequence(seq: Sequence, layout: Layout, source: str) -> Sequence:
                                   "expected finite coordinates")
     if not joints.any():
         raise SampleError(source, "every coordinate is zero: no person in any frame")
+    huge = np.abs(joints) > MAX_COORDINATE
+    if huge.any():
+        m, t, v, c = np.argwhere(huge)[0]
+        raise SampleError(source, f"{joints[m, t, v, c]} at frame {t + 1}, joint {v + 1} "
+                                  f"({layout.joint_names[v]}), person {m + 1}: beyond "
+                                  f"±{MAX_COORDINATE:g}, a damaged value")
     seq.joints = joints.astype(np.float32, copy=False)
     return seq
 
@@ -97,14 +106,14 @@ def check_sequence(seq: Sequence, layout: Layout, source: str) -> Sequence:
 def valid_length(joints: np.ndarray) -> int:
     """The one length rule for padded data: frames up to the last one with any non-zero
     coordinate (trailing all-zero frames are padding); ``joints`` is (M, T, V, C)."""
-    nonzero = np.flatnonzero(np.abs(joints).sum(axis=(0, 2, 3)) > 0)
+    nonzero = np.flatnonzero((joints != 0).any(axis=(0, 2, 3)))  # NaN counts as a value
     return int(nonzero[-1]) + 1 if nonzero.size else 0
 
 
 def zero_frame_notes(sequences: list[Sequence]) -> list[str]:
     """A note when sequences hold all-zero frames before their last frame (kept as they are:
     an untracked moment), and how many."""
-    counts = [int((np.abs(s.joints).sum(axis=(0, 2, 3)) == 0).sum()) for s in sequences]
+    counts = [int((~(s.joints != 0).any(axis=(0, 2, 3))).sum()) for s in sequences]
     holding = sum(1 for c in counts if c)
     if not holding:
         return []

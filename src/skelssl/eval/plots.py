@@ -115,8 +115,12 @@ def result_confusion(result_path: str | Path, data_path: str | None = None,
     ``benchmark``, ``test_split``), or from ``data_path`` when that path does not resolve here.
     """
     result_path = Path(result_path)
-    result = json.loads(result_path.read_text())
-    if "predictions" not in result:
+    try:
+        result = json.loads(result_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise EvalError(f"{result_path}: not a results file of `skelssl eval` (not JSON)") \
+            from None
+    if not isinstance(result, dict) or "predictions" not in result:
         raise EvalError(f"{result_path}: no 'predictions'; expected a linear, kNN or ensemble "
                         "result of `skelssl eval`")
     data = PreparedDataset.open(data_path or result["dataset"])

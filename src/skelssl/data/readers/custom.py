@@ -149,6 +149,10 @@ def read_custom(raw: str | Path, layout: str | Layout | None = None, allow_pickl
         raise PrepareError(f"{path}: {len(names)} names for {count} sequences")
     if given == ["joints"]:
         lengths = arrays.get("lengths")
+        if lengths is not None and (lengths.shape != (count,)
+                                    or not np.issubdtype(lengths.dtype, np.integer)):
+            raise PrepareError(f"{path}: 'lengths' of shape {lengths.shape} and type "
+                               f"{lengths.dtype}; expected ({count},) integers")
         sequences, damaged, kept = sequences_from_padded(joints, labels, names, chosen,
                                                          str(path), lengths)
     else:

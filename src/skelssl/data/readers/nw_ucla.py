@@ -50,7 +50,8 @@ def read_file(path: str | Path) -> Sequence:
         raise SampleError(str(path), f"label {label} is action a{ACTIONS[label - 1]:02d}, the "
                                      f"file name says a{action:02d}")
     try:
-        joints = np.asarray(record["skeletons"], dtype=np.float32)
+        with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, reported below
+            joints = np.asarray(record["skeletons"], dtype=np.float32)
     except (ValueError, TypeError) as error:
         raise SampleError(str(path), f"'skeletons' is not a (frames, 20, 3) array ({error})") \
             from error

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pickle
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +50,9 @@ def check_labels(labels: np.ndarray, count: int, source: str,
     larger (a label beyond that is a damaged file, not a class).
     """
     labels = np.asarray(labels)
+    if labels.dtype.kind not in "iufb":
+        raise PrepareError(f"{source}: labels of type {labels.dtype}; expected integer class "
+                           "indices")
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
     elif labels.ndim == 2:
@@ -69,9 +70,8 @@ def check_labels(labels: np.ndarray, count: int, source: str,
             first = int(np.flatnonzero(~whole)[0])
             raise PrepareError(f"{source}: label {labels[first]} of sample {first}: expected "
                                "integer class indices")
-    labels = labels.astype(np.int64)
     limit = num_classes if num_classes is not None else max(count, MAX_UNNAMED_CLASSES)
-    bad = np.flatnonzero((labels < 0) | (labels >= limit))
+    bad = np.flatnonzero((labels < 0) | (labels >= limit))  # before any cast can overflow
     if bad.size:
         first = int(bad[0])
         what = (f"given {limit} class names" if num_classes is not None else
@@ -79,7 +79,7 @@ def check_labels(labels: np.ndarray, count: int, source: str,
                 "give the class names to declare more")
         raise PrepareError(f"{source}: label {labels[first]} of sample {first} is outside "
                            f"0..{limit - 1}: {what}")
-    return labels
+    return labels.astype(np.int64)
 
 
 MAX_UNNAMED_CLASSES = 1000
@@ -130,17 +130,29 @@ def load_npz(path: Path, allow_pickle: bool = False, pickle_hint: str = "unpickl
         if "pickle" in str(error):
             raise PrepareError(f"{path}: holds pickled objects; {pickle_hint}") from None
         raise PrepareError(f"{path}: not a readable .npz ({error})") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as error:
+    except Exception as error:  # numpy parses a damaged archive in many ways; all are damage
         raise PrepareError(f"{path}: not a readable .npz, damaged or truncated "
-                           f"({type(error).__name__}: {error})") from None
+                           f"({type(error).__name__}: {' '.join(str(error).split())})") from None
 
 
 def load_npy(path: Path) -> np.ndarray:
     """A ``.npy`` array, memory-mapped, never unpickled; unreadable is a PrepareError."""
     try:
-        return np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as error:
-        raise PrepareError(f"{path}: not a readable .npy array ({error})") from None
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except Exception as error:  # a damaged header fails in many ways; all are damage
+        raise PrepareError(f"{path}: not a readable .npy array ({type(error).__name__}: "
+                           f"{' '.join(str(error).split())})") from None
+    missing = mapped_shortfall(array, path)
+    if missing:
+        raise PrepareError(f"{path}: {missing} bytes shorter than its header says (a truncated "
+                           "file)")
+    return array
+
+
+def mapped_shortfall(array: np.ndarray, path: Path) -> int:
+    """Bytes a memory-mapped array's file lacks (reading them would crash the process)."""
+    offset = int(getattr(array, "offset", 0))
+    return max(0, offset + array.nbytes - path.stat().st_size)
 
 
 def infer_layout(num_joints: int, layout: str | Layout | None, source: str,
