@@ -99,17 +99,22 @@ def test_pretrain_then_evaluate_from_the_command_line(tmp_path, prepared_synthet
     config = tmp_path / "tiny.yaml"
     config.write_text(dump_config(load_config(tiny_config(prepared_synthetic))))
     run = tmp_path / "run"
-    result = runner.invoke(app, ["pretrain", str(config), "--out", str(run), "--quiet",
+    result = runner.invoke(app, ["pretrain", str(config), "--out", str(run),
                                  "--set", "train.epochs=1"])
     assert result.exit_code == 0, result.output
     assert "1/1 epochs done" in result.output
+    assert f"skelssl pretrain → {run} (from the start)" in result.output  # the header
+    assert "skeletonclr · encoder: stgcn" in result.output and "device cpu" in result.output
     for name in ("config.yaml", "run.json", "metrics.csv", "last.pt", "encoder.pt",
                  "curves.png"):
         assert (run / name).is_file(), name
-    result = runner.invoke(app, ["eval", "linear", str(run), "--report", "best"])
+    result = runner.invoke(app, ["eval", "linear", str(run)])
     assert result.exit_code == 0, result.output
     assert "linear crossclr joint [trained]: top-1" in result.output
+    result = runner.invoke(app, ["eval", "linear", str(run), "--report", "best"])
+    assert result.exit_code == 0, result.output
     assert "best test epoch" in result.output
+    assert "the earlier result of the same encoder and settings" in result.output  # not rerun
     result = runner.invoke(app, ["eval", "knn", str(run), "--k", "1", "--weights", "random"])
     assert result.exit_code == 0, result.output
     assert "knn k=1 joint [random]" in result.output

@@ -188,6 +188,7 @@ def test_ensemble_command_fuses_independent_single_stream_runs(tmp_path, prepare
         probe = json.loads((tmp_path / stream / "results" /
                             f"linear-fast-trained-{stream}.json").read_text())
         assert probe["top1"] == stored["streams"][stream]
+    assert out.with_suffix(".png").is_file()  # the confusion matrix of the fused streams
     bad = CliRunner().invoke(app, ["eval", "ensemble", str(tmp_path / "joint"),
                                    "--weight", "bone"])
     assert bad.exit_code != 0 and "expected STREAM=NUMBER" in bad.output
