@@ -70,7 +70,7 @@ def learning_rate(config, epoch):  # called at every step with the fractional ep
         os.kill(os.getpid(), signal.SIGKILL)
     return schedule(config, epoch)
 
-def save_atomic(state, path):  # die halfway through writing the checkpoint of epoch `at`
+def save_atomic(state, path, **options):  # die halfway through writing epoch `at`'s
     if mode == "checkpoint" and path.name == "last.pt" and state["epoch"] == at:
         import io, tempfile, torch
         buffer = io.BytesIO()
@@ -78,7 +78,7 @@ def save_atomic(state, path):  # die halfway through writing the checkpoint of e
         handle, _ = tempfile.mkstemp(prefix=".last.pt.", dir=path.parent)
         os.write(handle, buffer.getvalue()[: len(buffer.getvalue()) // 2])
         os.kill(os.getpid(), signal.SIGKILL)
-    save(state, path)
+    save(state, path, **options)
 
 trainer.learning_rate, trainer.save_atomic = learning_rate, save_atomic
 from skelssl.cli import main
