@@ -21,7 +21,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from skelssl.models.masking import FrameMask
+from skelssl.models.masking import FrameMask, MapEncoder
 from skelssl.schema import AtLeastOne
 from skelssl.skeleton import Layout, load_layout
 
@@ -128,7 +128,7 @@ class AGCNConfig:
     feature_dim: AtLeastOne = 256
 
 
-class AGCN(nn.Module):
+class AGCN(MapEncoder):
     """2s-AGCN encoder: x[N, C, T, V, M] (+ lengths) → features[N, feature_dim]."""
 
     Config = AGCNConfig
@@ -166,14 +166,3 @@ class AGCN(nn.Module):
         for block in self.blocks:
             x, mask = block(x, mask)
         return x, mask
-
-    def feature_maps(self, x: torch.Tensor, lengths: torch.Tensor | None = None
-                     ) -> torch.Tensor:
-        """Last block's output (N·M, D, T', V), persons folded into the batch."""
-        return self._maps(x, lengths)[0]
-
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """Average over valid frames, joints and persons."""
-        n, m = x.shape[0], x.shape[4]
-        maps, mask = self._maps(x, lengths)
-        return mask.mean(maps).view(n, m, -1).mean(dim=1)

@@ -11,6 +11,7 @@ and the encoder computes exactly what it would without masks.
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from skelssl.transforms.masks import valid_frames
 
@@ -50,3 +51,24 @@ class FrameMask:
             return x.mean(dim=(2, 3))
         total = (x * weights).sum(dim=(2, 3))
         return total / (weights.sum(dim=(2, 3)) * x.shape[3]).clamp(min=1)
+
+
+class MapEncoder(nn.Module):
+    """An encoder whose ``_maps(x, lengths)`` gives per-person feature maps (N·M, D, T', V')
+    and their valid-frame mask; its features are the maps averaged over valid frames and all
+    positions, then over persons (ST-GCN, 2s-AGCN, the pseudo-image ResNet)."""
+
+    def _maps(self, x: torch.Tensor, lengths: torch.Tensor | None
+              ) -> tuple[torch.Tensor, FrameMask]:
+        raise NotImplementedError
+
+    def feature_maps(self, x: torch.Tensor, lengths: torch.Tensor | None = None
+                     ) -> torch.Tensor:
+        """The last block's output (N·M, D, T', V'), persons folded into the batch."""
+        return self._maps(x, lengths)[0]
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Average over valid frames and positions, then over persons."""
+        n, m = x.shape[0], x.shape[4]
+        maps, mask = self._maps(x, lengths)
+        return mask.mean(maps).view(n, m, -1).mean(dim=1)

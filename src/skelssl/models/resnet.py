@@ -18,7 +18,7 @@ from typing import ClassVar, Literal
 import torch
 from torch import nn
 
-from skelssl.models.masking import FrameMask
+from skelssl.models.masking import FrameMask, MapEncoder
 from skelssl.schema import AtLeastOne
 from skelssl.skeleton import Layout
 
@@ -74,7 +74,7 @@ class ResNetConfig:
     stem: Literal["small", "imagenet"] = "small"
 
 
-class ResNet(nn.Module):
+class ResNet(MapEncoder):
     """ResNet encoder: x[N, C, T, V, M] (+ lengths) → features[N, 8w or 32w]."""
 
     Config = ResNetConfig
@@ -122,14 +122,3 @@ class ResNet(nn.Module):
         for block in self.blocks:
             out, mask = block(out, mask)
         return out, mask
-
-    def feature_maps(self, x: torch.Tensor, lengths: torch.Tensor | None = None
-                     ) -> torch.Tensor:
-        """Last stage's output (N·M, D, T', V'), persons folded into the batch."""
-        return self._maps(x, lengths)[0]
-
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """Average over valid frames, joints and persons."""
-        n, m = x.shape[0], x.shape[4]
-        maps, mask = self._maps(x, lengths)
-        return mask.mean(maps).view(n, m, -1).mean(dim=1)

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from skelssl.models.init import init_stgcn_weights
-from skelssl.models.masking import FrameMask
+from skelssl.models.masking import FrameMask, MapEncoder
 from skelssl.schema import AtLeastOne, DropRate
 from skelssl.skeleton import Layout, load_layout
 
@@ -94,7 +94,7 @@ class STGCNConfig:
     center_distance: Literal["graph", "max_hop"] = "graph"  # paper | released ST-GCN code
 
 
-class STGCN(nn.Module):
+class STGCN(MapEncoder):
     """ST-GCN encoder: x[N, C, T, V, M] → features[N, feature_dim]."""
 
     Config = STGCNConfig
@@ -126,11 +126,6 @@ class STGCN(nn.Module):
         return cls(layout, in_channels, config.hidden_channels, config.feature_dim,
                    config.dropout, config.center_distance)
 
-    def feature_maps(self, x: torch.Tensor, lengths: torch.Tensor | None = None
-                     ) -> torch.Tensor:
-        """Last block's output (N·M, D, T', V), persons folded into the batch."""
-        return self._maps(x, lengths)[0]
-
     def _maps(self, x: torch.Tensor, lengths: torch.Tensor | None
               ) -> tuple[torch.Tensor, FrameMask]:
         n, c, t, v, m = x.shape
@@ -140,9 +135,3 @@ class STGCN(nn.Module):
         for block in self.blocks:
             x, mask = block(x, self.adjacency, mask)
         return x, mask
-
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """Average over valid frames, joints and persons."""
-        n, m = x.shape[0], x.shape[4]
-        maps, mask = self._maps(x, lengths)
-        return mask.mean(maps).view(n, m, -1).mean(dim=1)
