@@ -121,6 +121,9 @@ def test_pretrain_then_evaluate_from_the_command_line(tmp_path, prepared_synthet
     assert (run / "results" / "linear-crossclr-trained-joint.json").is_file()
     assert "confusion matrix: knn-k1-random-joint.png" in result.output
     assert (run / "results" / "knn-k1-random-joint.png").is_file()
+    result = runner.invoke(app, ["eval", "knn", str(run), "--k", "1", "--split", "val"])
+    assert result.exit_code == 0, result.output
+    assert (run / "results" / "knn-k1-trained-joint-val.json").is_file()
     result = runner.invoke(app, ["plot", "tsne", str(run), "--max-points", "20",
                                  "--out", str(tmp_path / "map.png")])
     assert result.exit_code == 0 and (tmp_path / "map.png").is_file(), result.output

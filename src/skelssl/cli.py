@@ -295,6 +295,9 @@ app.add_typer(eval_app, name="eval")
 
 WEIGHTS_HELP = "trained (encoder.pt) or random (same architecture at initialisation)."
 DATA_HELP = "Prepared dataset, when the run's relative data.path does not resolve here."
+SPLIT_HELP = ("test (the benchmark's test split) or val: fit on train-val, score on val, a "
+              "held-out fifth of the training subjects — for choosing settings without "
+              "looking at the test split (results get a -val suffix).")
 
 
 @eval_app.command("linear")
@@ -311,6 +314,7 @@ def eval_linear(
     cache: bool = typer.Option(True, help="Train on cached features (same result, faster)."),
     report: str = typer.Option(
         "final", help="final (default), or best = best test epoch, as the papers report."),
+    split: str = typer.Option("test", help=SPLIT_HELP),
     data: str | None = typer.Option(None, help=DATA_HELP),
 ) -> None:
     """Linear probe on frozen features (encoder in eval mode, verified unchanged)."""
@@ -319,7 +323,7 @@ def eval_linear(
 
     if report not in ("final", "best"):
         raise typer.BadParameter("expected final or best", param_hint="--report")
-    run = load_run(run_dir, weights, data)
+    run = load_run(run_dir, weights, data, split=split)
     for name in _streams(run, stream):
         chosen = preset or run.config.eval.linear_preset
         result = earlier_linear_probe(run, name, chosen, seed, cache)
@@ -343,6 +347,7 @@ def eval_knn(
         None, help="Vote weight exp(sim/T) for k > 1 (T > 0)."),
     stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
     weights: str = typer.Option("trained", help=WEIGHTS_HELP),
+    split: str = typer.Option("test", help=SPLIT_HELP),
     data: str | None = typer.Option(None, help=DATA_HELP),
 ) -> None:
     """kNN on L2-normalised frozen features (exact cosine search)."""
@@ -352,7 +357,7 @@ def eval_knn(
     if temperature is not None and not temperature > 0:
         raise typer.BadParameter(f"{temperature}: expected a temperature > 0",
                                  param_hint="--temperature")
-    run = load_run(run_dir, weights, data)
+    run = load_run(run_dir, weights, data, split=split)
     for name in _streams(run, stream):
         for neighbours in k or run.config.eval.knn_k:
             result = knn_eval(run, name, neighbours,
@@ -377,6 +382,7 @@ def eval_semi(
     stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
     weights: str = typer.Option("trained", help=WEIGHTS_HELP),
     seed: int = typer.Option(0, help="Seed of the classifier's init and batch order."),
+    split: str = typer.Option("test", help=SPLIT_HELP),
     data: str | None = typer.Option(None, help=DATA_HELP),
 ) -> None:
     """Semi-supervised: the linear probe trained on labelled fractions of the training split.
@@ -394,7 +400,7 @@ def eval_semi(
         if not 0.0 < value <= 1.0:
             raise typer.BadParameter(f"{value}: expected a fraction in (0, 1]",
                                      param_hint="--fraction")
-    run = load_run(run_dir, weights, data)
+    run = load_run(run_dir, weights, data, split=split)
     for name in _streams(run, stream):
         result = semi_supervised(run, name, preset or run.config.eval.linear_preset,
                                  tuple(fraction) or FRACTIONS, draws, seed)
@@ -463,6 +469,7 @@ def eval_ensemble(
     out: Path | None = typer.Option(
         None, help="Result JSON; default: results/ensemble-<preset>-<streams>.json in the "
                    "first run."),
+    split: str = typer.Option("test", help=SPLIT_HELP),
     data: str | None = typer.Option(None, help=DATA_HELP),
 ) -> None:
     """Weighted sum of per-stream linear-probe logits (final epoch).
@@ -480,14 +487,15 @@ def eval_ensemble(
     from skelssl.eval.protocol import load_run, write_result
 
     weights = dict(_stream_weight(item) for item in weight)
-    runs = [load_run(run_dir, "trained", data) for run_dir in run_dirs]
+    runs = [load_run(run_dir, "trained", data, split=split) for run_dir in run_dirs]
     preset = preset or runs[0].config.eval.linear_preset
     result = ensemble_eval(runs, preset, weights, seed)
     owners = stream_members(runs)
     for stream, probe in result.pop("probes").items():
         write_result(owners[stream], probe)
+    suffix = "-val" if split == "val" else ""
     path = out or runs[0].run_dir / "results" / (
-        f"ensemble-{preset}-{'+'.join(result['streams'])}.json")
+        f"ensemble-{preset}-{'+'.join(result['streams'])}{suffix}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1))
     for stream, accuracy in result["streams"].items():

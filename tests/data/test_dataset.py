@@ -15,8 +15,32 @@ def test_subset_items_and_errors(small_synthetic):
     assert length == data.lengths[index]
     with pytest.raises(DatasetError, match="benchmark 'xset' not in this dataset"):
         data.subset("xset", "train")
-    with pytest.raises(DatasetError, match="split 'val'"):
-        data.subset("xsub", "val")
+    with pytest.raises(DatasetError, match=r"split 'dev'.*'train', 'train-val', 'val'"):
+        data.subset("xsub", "dev")
+
+
+def test_the_validation_split_holds_out_whole_training_subjects(small_synthetic):
+    data = PreparedDataset.from_raw(small_synthetic)
+    train = data.indices("xsub", "train")
+    fit, val, held = data.validation("xsub")
+    subjects = np.asarray(data.meta["samples"]["subject"])
+    assert len(held) == round(0.2 * len(np.unique(subjects[train])))
+    assert set(subjects[val]) == set(held) and not set(subjects[fit]) & set(held)
+    assert sorted(np.concatenate([fit, val]).tolist()) == sorted(train.tolist())
+    assert not set(val) & set(data.indices("xsub", "test"))
+    np.testing.assert_array_equal(data.indices("xsub", "val"), val)
+    np.testing.assert_array_equal(data.indices("xsub", "train-val"), fit)
+    assert data.validation("xsub")[2] == held  # fixed, not drawn anew
+    assert len(data.subset("xsub", "val")) == len(val)
+
+
+def test_without_subjects_the_validation_split_is_a_fifth_of_the_samples(small_synthetic):
+    data = PreparedDataset.from_raw(small_synthetic)
+    del data.meta["samples"]["subject"]
+    train = data.indices("xsub", "train")
+    fit, val, _ = data.validation("xsub")
+    assert len(val) == round(0.2 * len(train)) and len(fit) + len(val) == len(train)
+    assert not set(fit) & set(val)
 
 
 def test_label_fraction_is_class_balanced_and_seeded():

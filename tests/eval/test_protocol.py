@@ -65,6 +65,20 @@ def test_knn_results(run_dir):
     assert write_result(run, result).name == "knn-k1-trained-joint.json"
 
 
+def test_the_validation_split_never_touches_the_test_split(run_dir, fast_preset):
+    run = load_run(run_dir, split="val")
+    fit, val, _ = run.data.validation(run.config.data.benchmark)
+    result = knn_eval(run, "joint", 1, 0.1)
+    assert (result["train_split"], result["test_split"]) == ("train-val", "val")
+    assert len(result["predictions"]) == len(val)
+    assert write_result(run, result).name == "knn-k1-trained-joint-val.json"
+    probe = linear_probe(run, "joint", fast_preset, progress=False)
+    assert probe["train_samples"] == len(fit)
+    assert write_result(run, probe).name == "linear-fast-trained-joint-val.json"
+    with pytest.raises(EvalError, match="split 'dev': expected one of test, val"):
+        load_run(run_dir, split="dev")
+
+
 def test_a_labelled_fraction_trains_on_exactly_the_class_balanced_draw(run_dir, fast_preset):
     run = load_run(run_dir)
     result = linear_probe(run, "joint", fast_preset, progress=False, label_fraction=0.5, draw=1)

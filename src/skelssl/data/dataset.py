@@ -23,6 +23,10 @@ from skelssl.data.sequence import RawDataset
 from skelssl.errors import DatasetError
 from skelssl.skeleton import Layout, layout_from_dict
 
+VALIDATION, FITTING = "val", "train-val"  # derived splits of every benchmark with a train split
+VALIDATION_FRACTION = 0.2
+VALIDATION_GROUPS = ("subject", "performer")  # held out whole, in this order of preference
+
 
 class PreparedDataset:
     """Joints (N, C, T, V, M), valid lengths, labels and metadata of one prepared dataset."""
@@ -154,7 +158,11 @@ class PreparedDataset:
         return self.meta["samples"]["name"]
 
     def indices(self, benchmark: str | None = None, split: str | None = None) -> np.ndarray:
-        """Sample indices of ``benchmark``/``split``; all samples when both are None."""
+        """Sample indices of ``benchmark``/``split``; all samples when both are None.
+
+        Besides the dataset's own splits, every benchmark with a ``train`` split has ``val``
+        (a held-out part of it, see :meth:`validation`) and ``train-val`` (the rest).
+        """
         if benchmark is None and split is None:
             return np.arange(len(self))
         if benchmark is None and len(self.splits) == 1:
@@ -163,10 +171,30 @@ class PreparedDataset:
             raise DatasetError(f"benchmark {benchmark!r} not in this dataset; it has "
                                f"{sorted(self.splits) or 'no benchmarks'}")
         parts = self.splits[benchmark]
+        if split in (VALIDATION, FITTING) and split not in parts and "train" in parts:
+            fit, val, _ = self.validation(benchmark)
+            return val if split == VALIDATION else fit
         if split not in parts:
+            extra = [VALIDATION, FITTING] if "train" in parts else []
             raise DatasetError(f"split {split!r} not in benchmark {benchmark!r}; it has "
-                               f"{sorted(parts)}")
+                               f"{sorted([*parts, *extra])}")
         return np.asarray(parts[split], dtype=np.int64)
+
+    def validation(self, benchmark: str | None) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+        """The training split cut into (fit, val, held-out groups): ``val`` holds the training
+        samples of a fixed 20 % of the subjects present in the training split (a seeded
+        permutation, seed 0), so that choices made on it never see the test split and never
+        see a validation subject in training; without subject metadata, a fixed 20 % of the
+        samples."""
+        train = self.indices(benchmark, "train")
+        samples = self.meta.get("samples", {})
+        key = next((k for k in VALIDATION_GROUPS if k in samples), None)
+        groups = train if key is None else np.asarray(samples[key])[train]
+        distinct = np.unique(groups)
+        count = max(1, int(round(VALIDATION_FRACTION * len(distinct))))
+        held = np.random.default_rng(0).permutation(distinct)[:count]
+        in_val = np.isin(groups, held)
+        return train[~in_val], train[in_val], sorted(held.tolist())
 
     def subset(self, benchmark: str | None = None, split: str | None = None,
                label_fraction: float = 1.0, seed: int = 0) -> SkeletonDataset:

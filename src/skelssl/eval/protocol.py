@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from skelssl.config import RunConfig, load_config
-from skelssl.data.dataset import PreparedDataset, label_fraction_indices
+from skelssl.data.dataset import FITTING, VALIDATION, PreparedDataset, label_fraction_indices
 from skelssl.data.loader import BatchReader, loader_workers
 from skelssl.engine.assembly import preprocess_for
 from skelssl.engine.checkpoint import save_atomic
@@ -44,6 +44,7 @@ from skelssl.models.stream_encoder import StreamEncoder
 from skelssl.transforms.preprocess import Preprocess
 
 WEIGHTS = ("trained", "random")
+SPLITS = ("test", VALIDATION)
 
 
 @dataclass
@@ -64,15 +65,24 @@ class LoadedRun:
 
 
 def load_run(run_dir: str | Path, weights: str = "trained", data_path: str | None = None,
-             device: str = "auto") -> LoadedRun:
-    """A run's config, dataset and frozen encoders, trained or at a random initialisation."""
+             device: str = "auto", split: str = "test") -> LoadedRun:
+    """A run's config, dataset and frozen encoders, trained or at a random initialisation.
+
+    ``split="val"`` evaluates on the validation split instead of the test split: protocols then
+    fit on ``train-val`` and test on ``val`` (see ``PreparedDataset.validation``), so that
+    choices made on the result never see the test split.
+    """
     if weights not in WEIGHTS:
         raise EvalError(f"weights {weights!r}: expected one of {', '.join(WEIGHTS)}")
+    if split not in SPLITS:
+        raise EvalError(f"split {split!r}: expected one of {', '.join(SPLITS)}")
     run_dir = final_stage_dir(Path(run_dir))
     if not (run_dir / CONFIG_FILE).is_file():
         raise RunError(f"{run_dir}: not a run directory (no {CONFIG_FILE}); give the directory "
                        "`skelssl pretrain` wrote")
     config = load_config(run_dir / CONFIG_FILE)
+    if split == VALIDATION:
+        config.data.train_split, config.data.test_split = FITTING, VALIDATION
     if data_path is not None:
         config.data.path = data_path
     if not Path(config.data.path).is_dir():
@@ -231,8 +241,9 @@ def result_header(run: LoadedRun, stream: str, protocol: str) -> dict:
 
 
 def result_path(run: LoadedRun, protocol: str, detail: str, stream: str) -> Path:
-    """results/<protocol>-<detail>-<weights>-<stream>.json in the run directory."""
-    return run.run_dir / "results" / f"{protocol}-{detail}-{run.weights}-{stream}.json"
+    """results/<protocol>-<detail>-<weights>-<stream>[-val].json in the run directory."""
+    split = "-val" if run.config.data.test_split == VALIDATION else ""
+    return run.run_dir / "results" / f"{protocol}-{detail}-{run.weights}-{stream}{split}.json"
 
 
 def earlier_linear_probe(run: LoadedRun, stream: str, preset: str, seed: int, cache: bool
@@ -254,7 +265,7 @@ def earlier_linear_probe(run: LoadedRun, stream: str, preset: str, seed: int, ca
 
 
 def write_result(run: LoadedRun, result: dict) -> Path:
-    """results/<protocol>-<detail>-<weights>-<stream>.json in the run directory."""
+    """results/<protocol>-<detail>-<weights>-<stream>[-val].json in the run directory."""
     detail = result.get("preset") or f"k{result.get('k')}"
     path = result_path(run, result["protocol"], detail, result["stream"])
     path.parent.mkdir(parents=True, exist_ok=True)
