@@ -93,7 +93,7 @@ def test_both_directions_and_the_weighted_distillation_make_the_loss():
     method = make_method(contrast=True, reconstruct="both", teacher="unused", distill_weight=0.1)
     out = method.training_step(batch(), 0, torch.Generator().manual_seed(0))
     assert set(out) == {"contrast", "reconstruct_forward", "reconstruct_reverse", "distill",
-                        "loss"}
+                        "loss", "spread", "cosine"}  # the last two are logged, not trained
     expected = (out["contrast"] + out["reconstruct_forward"] + out["reconstruct_reverse"]
                 + 0.1 * out["distill"])
     torch.testing.assert_close(out["loss"], expected)

@@ -18,6 +18,7 @@ import yaml
 
 from skelssl import __version__
 from skelssl.errors import RunError
+from skelssl.methods.collapse import SPREAD
 
 CONFIG_FILE = "config.yaml"
 PIPELINE_FILE = "pipeline.yaml"
@@ -142,7 +143,8 @@ def write_metrics(run_dir: Path, history: list[dict[str, float]]) -> None:
 
 
 def plot_curves(run_dir: Path, history: list[dict[str, float]]) -> Path | None:
-    """curves.png: loss and learning rate per epoch."""
+    """curves.png: loss and learning rate per epoch, and the embedding spread of the collapse
+    monitor when the method logs one."""
     if not history:
         return None
     import matplotlib
@@ -151,14 +153,17 @@ def plot_curves(run_dir: Path, history: list[dict[str, float]]) -> Path | None:
     import matplotlib.pyplot as plt
 
     epochs = [row["epoch"] for row in history]
-    figure, (loss_axis, lr_axis) = plt.subplots(1, 2, figsize=(9, 3.2))
-    for key in history[-1]:
-        if key.endswith("loss"):
-            loss_axis.plot(epochs, [row.get(key, float("nan")) for row in history], label=key)
-    loss_axis.set(xlabel="epoch", ylabel="loss", title="training loss")
-    loss_axis.legend()
-    lr_axis.plot(epochs, [row["lr"] for row in history])
-    lr_axis.set(xlabel="epoch", ylabel="learning rate", title="schedule")
+    spreads = [key for key in history[-1] if key.split("_")[0] == SPREAD]
+    figure, axes = plt.subplots(1, 3 if spreads else 2, figsize=(13.5 if spreads else 9, 3.2))
+    panels = [("loss", [key for key in history[-1] if key.endswith("loss")], "training loss"),
+              ("learning rate", ["lr"], "schedule"),
+              ("spread (1: even, 0: collapsed)", spreads, "embedding spread")]
+    for axis, (label, keys, title) in zip(axes, panels, strict=False):
+        for key in keys:
+            axis.plot(epochs, [row.get(key, float("nan")) for row in history], label=key)
+        axis.set(xlabel="epoch", ylabel=label, title=title)
+        if keys != ["lr"]:
+            axis.legend()
     figure.tight_layout()
     path = run_dir / "curves.png"
     figure.savefig(path, dpi=100)

@@ -42,6 +42,7 @@ from skelssl.engine.run_dir import (
 from skelssl.engine.schedule import learning_rate
 from skelssl.errors import ConfigError, TrainingDiverged
 from skelssl.methods import Batch, TrainingProgress, as_method
+from skelssl.methods.collapse import SPREAD
 from skelssl.transforms.preprocess import Preprocess
 
 
@@ -145,6 +146,7 @@ def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int |
     if config.train.epochs == 0 and context.is_main:
         write_provenance(run_dir, dump_config(config), resumed=False)
         _save(run_dir, method, optimizer, scaler, config, history, epoch=0)
+    warned: set[str] = set()
     try:
         for epoch in range(start, stop):
             row = _train_epoch(method, step_module, optimizer, scaler, dtype, preprocess, data,
@@ -156,6 +158,8 @@ def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int |
                     write_provenance(run_dir, dump_config(config), resumed=start > 0)
                 _save(run_dir, method, optimizer, scaler, config, history, epoch + 1)
                 board.log(row)
+                for warning in collapse_warnings(row, config.train.collapse_warning, warned):
+                    tqdm.write(f"warning: {warning}", file=sys.stderr)
                 if progress:
                     tqdm.write(_summary(row, config.train.epochs))
             distributed.barrier(context)
@@ -189,6 +193,21 @@ def schedule_warnings(train: TrainConfig) -> list[str]:
     return [f"train.milestones {beyond} lie at or beyond the {train.epochs} epochs of the "
             "schedule: the learning rate never decays there (scale the milestones with "
             "train.epochs?)"]
+
+
+def collapse_warnings(row: dict[str, float], threshold: float | None, warned: set[str]
+                      ) -> list[str]:
+    """The method's logged embedding spreads below ``threshold``, each once per start (its
+    name is added to ``warned``)."""
+    if threshold is None:
+        return []
+    low = [key for key, value in row.items()
+           if key.split("_")[0] == SPREAD and value < threshold and key not in warned]
+    warned.update(low)
+    return [f"epoch {int(row['epoch'])}: {key} {row[key]:.3f} < train.collapse_warning "
+            f"{threshold:g}: the embeddings are collapsing onto few directions, and the "
+            "contrastive loss will stay near chance (docs/training.md, collapse monitor)"
+            for key in low]
 
 
 def _header(config: RunConfig, data: PreparedDataset, run_dir: Path, method: nn.Module,

@@ -28,6 +28,7 @@ from torch import nn
 from skelssl.errors import ConfigError
 from skelssl.losses import infonce_of_logits, knowledge_mining_loss, moco_logits
 from skelssl.methods.base import Batch, EncoderFactory
+from skelssl.methods.collapse import collapse_metrics
 from skelssl.methods.skeletonclr import SkeletonCLR, SkeletonCLRConfig, shear_and_crop
 from skelssl.models.stream_encoder import StreamEncoder
 from skelssl.schema import AtLeastOne, Fraction, NonNegative, NonNegativeInt, Positive
@@ -98,9 +99,10 @@ class CrosSCLR(nn.Module):
         c = self.config
         view_q = shear_and_crop(batch.x, c.shear_beta, c.padding_ratio, generator)
         view_k = shear_and_crop(batch.x, c.shear_beta, c.padding_ratio, generator)
-        logits, keys = {}, {}
+        logits, keys, spreads = {}, {}, {}
         for name, branch in self._branches().items():
             q = branch.embed_query(stream(view_q, name, self.layout))
+            spreads.update(collapse_metrics(q, name))
             keys[name] = branch.embed_key(stream(view_k, name, self.layout))
             logits[name] = moco_logits(q, keys[name], branch.queue.keys.clone().detach())
         mining = self.mining_active(epoch)
@@ -110,7 +112,7 @@ class CrosSCLR(nn.Module):
         out = {f"loss_{name}": loss for name, loss in losses.items()}
         out["loss"] = torch.stack(list(losses.values())).sum()
         out["mining"] = torch.tensor(float(mining), device=out["loss"].device)
-        return out
+        return {**out, **spreads}
 
     def stream_loss(self, name: str, logits: dict[str, torch.Tensor], mining: bool
                     ) -> torch.Tensor:

@@ -34,6 +34,7 @@ from torch import nn
 from skelssl.errors import ConfigError
 from skelssl.losses import distillation_loss, infonce, sequence_mse
 from skelssl.methods.base import Batch, EncoderFactory, RunWeights
+from skelssl.methods.collapse import collapse_metrics
 from skelssl.methods.moco import FeatureQueue, momentum_copy, momentum_update
 from skelssl.models.base import FrameEncoder, feature_dim_of
 from skelssl.models.gru import GRUDecoder, flatten_frames, last_valid
@@ -200,8 +201,7 @@ class CRRL(nn.Module):
             out["distill"] = self.distill(feature, x, lengths)
         terms = [value * (self.config.distill_weight if key == "distill" else 1.0)
                  for key, value in out.items()]
-        out["loss"] = functools.reduce(operator.add, terms)
-        return out
+        return {**out, "loss": functools.reduce(operator.add, terms), **collapse_metrics(feature)}
 
     def encoders(self) -> dict[str, StreamEncoder]:
         """The trained (student) encoder on coordinates."""

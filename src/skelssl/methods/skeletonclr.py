@@ -18,6 +18,7 @@ from torch import nn
 
 from skelssl.losses import infonce
 from skelssl.methods.base import Batch, EncoderFactory
+from skelssl.methods.collapse import collapse_metrics
 from skelssl.methods.moco import FeatureQueue, momentum_copy, momentum_update
 from skelssl.models.base import feature_dim_of
 from skelssl.models.heads import projection_head
@@ -97,7 +98,7 @@ class SkeletonCLR(nn.Module):
         k = self.embed_key(view_k)
         loss = infonce(q, k, self.queue.keys.clone().detach(), self.config.temperature)
         self.queue.push(k)
-        return {"loss": loss}
+        return {"loss": loss, **collapse_metrics(q)}
 
     def encoders(self) -> dict[str, StreamEncoder]:
         """The query encoder, fed with this method's stream."""
