@@ -28,12 +28,11 @@ from skelssl.config import load_config
 from skelssl.data.dataset import FITTING
 from skelssl.engine.checkpoint import load_checkpoint
 from skelssl.engine.trainer import pretrain
-from skelssl.eval.protocol import cached_features, knn_eval, load_run
+from skelssl.eval.protocol import LoadedRun, cached_features, knn_eval, load_run
 from skelssl.methods.collapse import embedding_spread, mean_cosine
 
 TRAINING = ("loss", "spread", "cosine")
-MEASURED = ("val_feature_spread", "val_feature_cosine", "val_1nn", "queue_spread",
-            "queue_cosine")
+QUEUE = ("queue_spread", "queue_cosine")
 
 
 def training_rows(run_dir: Path) -> list[dict[str, float]]:
@@ -48,7 +47,13 @@ def stream_key(name: str, stream: str, single: bool) -> str:
 
 
 def measure_epoch(run_dir: Path, epoch: int) -> list[dict]:
-    """One row per stream after ``epoch`` epochs."""
+    """One row per stream after ``epoch`` epochs; epoch 0: the random-weights floor (the
+    seeded initialisation, BatchNorm statistics from the inputs), without training numbers."""
+    if epoch == 0:
+        run = load_run(run_dir, "random", split="val")
+        return [{"epoch": 0, "stream": stream, **dict.fromkeys(TRAINING),
+                 **feature_numbers(run, stream), **dict.fromkeys(QUEUE)}
+                for stream in run.encoders]
     run = load_run(run_dir, split="val")
     queues = {key.split(".")[-3] if key.count(".") > 1 else "": value
               for key, value in load_checkpoint(run_dir / "last.pt")["method"].items()
@@ -57,17 +62,22 @@ def measure_epoch(run_dir: Path, epoch: int) -> list[dict]:
     single = len(run.encoders) == 1
     rows = []
     for stream in run.encoders:
-        features = cached_features(run, stream, "val")
         queue = queues.get(stream, next(iter(queues.values())) if single else None)
         rows.append({
             "epoch": epoch, "stream": stream,
             **{name: history.get(stream_key(name, stream, single)) for name in TRAINING},
-            "val_feature_spread": embedding_spread(features).item(),
-            "val_feature_cosine": mean_cosine(features).item(),
-            "val_1nn": knn_eval(run, stream, 1, 0.1)["top1"],
+            **feature_numbers(run, stream),
             "queue_spread": None if queue is None else embedding_spread(queue).item(),
             "queue_cosine": None if queue is None else mean_cosine(queue).item()})
     return rows
+
+
+def feature_numbers(run: LoadedRun, stream: str) -> dict[str, float]:
+    """Spread and mean cosine of the frozen features of the val split, and 1-NN on it."""
+    features = cached_features(run, stream, "val")
+    return {"val_feature_spread": embedding_spread(features).item(),
+            "val_feature_cosine": mean_cosine(features).item(),
+            "val_1nn": knn_eval(run, stream, 1, 0.1)["top1"]}
 
 
 def train_and_measure(config_path: Path, seed: int, epochs: int, runs: Path) -> list[dict]:
@@ -78,11 +88,10 @@ def train_and_measure(config_path: Path, seed: int, epochs: int, runs: Path) -> 
     rows = []
     for epoch in range(1, epochs + 1):
         pretrain(config, run_dir, resume=True, until_epoch=epoch, progress=False)
-        rows += [{"config": str(config_path), "seed": seed, **row}
-                 for row in measure_epoch(run_dir, epoch)]
-        last = rows[-1]
-        print(f"seed {seed} epoch {epoch}: loss {last['loss']:.3f} spread {last['spread']:.3f} "
-              f"val 1-NN {last['val_1nn']:.1f}", flush=True)
+        for measured in (0, 1) if epoch == 1 else (epoch,):  # 0: random weights, same seed
+            rows += [{"config": str(config_path), "seed": seed, **row}
+                     for row in measure_epoch(run_dir, measured)]
+        print(f"seed {seed} epoch {epoch}: val 1-NN {rows[-1]['val_1nn']:.1f}", flush=True)
     return rows
 
 
@@ -99,7 +108,8 @@ def plot(rows: list[dict], path: Path) -> None:
     for axis, (key, title) in zip(axes, panels, strict=True):
         for seed, stream in curves:
             mine = [row for row in rows if (row["seed"], row["stream"]) == (seed, stream)]
-            axis.plot([row["epoch"] for row in mine], [row[key] for row in mine],
+            axis.plot([row["epoch"] for row in mine],
+                      [float("nan") if row[key] is None else row[key] for row in mine],
                       label=f"seed {seed}" + ("" if stream == "joint" else f" {stream}"))
         axis.set(xlabel="epoch", title=title)
     axes[0].legend(fontsize=7)
@@ -124,11 +134,12 @@ def main() -> None:
     common = {**provenance(), "protocol": "collapse monitor", "seeds": args.seeds,
               "wall_time_s": round(time.perf_counter() - started, 1)}
     rows = [{**common, **row} for row in measured]
+    args.out.mkdir(parents=True, exist_ok=True)
     plot(measured, args.out / f"{args.topic}.png")
-    lines = [f"| {r['seed']} | {r['stream']} | {r['epoch']} | {r['loss']:.3f} | "
-             f"{r['spread']:.3f} | {r['cosine']:.3f} | {r['val_feature_spread']:.3f} | "
-             f"{r['val_feature_cosine']:.3f} | {r['queue_spread']:.3f} | "
-             f"{r['queue_cosine']:.3f} | {r['val_1nn']:.1f} |"
+    columns = (*TRAINING, "val_feature_spread", "val_feature_cosine", *QUEUE)
+    lines = [f"| {r['seed']} | {r['stream']} | {r['epoch'] or '0 (random)'} | "
+             + " | ".join("–" if r[key] is None else f"{r[key]:.3f}" for key in columns)
+             + f" | {r['val_1nn']:.1f} |"
              for r in measured if r["epoch"] in (1, 2, 3, 5) or r["epoch"] % 5 == 0]
     markdown = [
         f"# Collapse monitor over the first {args.epochs} epochs, per seed",
