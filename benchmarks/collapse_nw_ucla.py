@@ -80,16 +80,17 @@ def feature_numbers(run: LoadedRun, stream: str) -> dict[str, float]:
             "val_1nn": knn_eval(run, stream, 1, 0.1)["top1"]}
 
 
-def train_and_measure(config_path: Path, seed: int, epochs: int, runs: Path) -> list[dict]:
-    """Rows of one seed, epoch by epoch (epochs already measured are read back)."""
-    config = load_config(config_path)
+def train_and_measure(config_path: Path, overrides: list[str], seed: int, epochs: int,
+                      runs: Path) -> list[dict]:
+    """Rows of one seed, epoch by epoch (epochs already trained are resumed, not retrained)."""
+    config = load_config(config_path, overrides)
     config.seed, config.data.train_split = seed, FITTING  # val subjects stay unseen
     run_dir = runs / f"seed{seed}"
     rows = []
     for epoch in range(1, epochs + 1):
         pretrain(config, run_dir, resume=True, until_epoch=epoch, progress=False)
         for measured in (0, 1) if epoch == 1 else (epoch,):  # 0: random weights, same seed
-            rows += [{"config": str(config_path), "seed": seed, **row}
+            rows += [{"config": str(config_path), "overrides": overrides, "seed": seed, **row}
                      for row in measure_epoch(run_dir, measured)]
         print(f"seed {seed} epoch {epoch}: val 1-NN {rows[-1]['val_1nn']:.1f}", flush=True)
     return rows
@@ -121,6 +122,8 @@ def plot(rows: list[dict], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, default=Path("configs/skeletonclr/nw-ucla.yaml"))
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="config override, repeatable (a recipe to try)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5])
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--runs", type=Path, default=Path("runs/collapse-nw-ucla"))
@@ -130,7 +133,8 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     measured = [row for seed in args.seeds
-                for row in train_and_measure(args.config, seed, args.epochs, args.runs)]
+                for row in train_and_measure(args.config, args.overrides, seed, args.epochs,
+                                            args.runs)]
     common = {**provenance(), "protocol": "collapse monitor", "seeds": args.seeds,
               "wall_time_s": round(time.perf_counter() - started, 1)}
     rows = [{**common, **row} for row in measured]
@@ -141,6 +145,7 @@ def main() -> None:
              + " | ".join("–" if r[key] is None else f"{r[key]:.3f}" for key in columns)
              + f" | {r['val_1nn']:.1f} |"
              for r in measured if r["epoch"] in (1, 2, 3, 5) or r["epoch"] % 5 == 0]
+    recipe = f" with `{' '.join(args.overrides)}`" if args.overrides else ""
     markdown = [
         f"# Collapse monitor over the first {args.epochs} epochs, per seed",
         "",
@@ -148,9 +153,10 @@ def main() -> None:
         f"{common['machine']} · wall time {common['wall_time_s']} s · seeds {args.seeds}. "
         f"{args.note}",
         "",
-        f"Config `{args.config}`, trained on its own schedule on the train-val split (the "
-        "validation subjects and the test view are never seen in pretraining); measurements "
-        "fit on train-val and score on val. Spread: √d × mean per-dimension standard deviation of "
+        f"Config `{args.config}`{recipe}, trained on its own schedule on the train-val split "
+        "(the validation subjects and the test view are never seen in pretraining); "
+        "measurements fit on train-val and score on val. Spread: √d × mean per-dimension "
+        "standard deviation of "
         "L2-normalised vectors (≈ 1 spread evenly over the sphere, 0 collapsed); cosine: "
         "mean cosine between distinct vectors. Query: the projected query embeddings of "
         "training (epoch means); feature: the frozen encoder's features of the val split; "
