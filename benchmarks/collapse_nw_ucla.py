@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import time
 from pathlib import Path
 
@@ -55,6 +56,9 @@ def measure_epoch(run_dir: Path, epoch: int) -> list[dict]:
                  **feature_numbers(run, stream), **dict.fromkeys(QUEUE)}
                 for stream in run.encoders]
     run = load_run(run_dir, split="val")
+    if run.encoder_epoch != epoch:
+        raise SystemExit(f"{run_dir} holds epoch {run.encoder_epoch}: epoch {epoch} can no "
+                         "longer be measured (remove the run to measure it again)")
     queues = {key.split(".")[-3] if key.count(".") > 1 else "": value
               for key, value in load_checkpoint(run_dir / "last.pt")["method"].items()
               if key.endswith("queue.keys")}
@@ -82,18 +86,24 @@ def feature_numbers(run: LoadedRun, stream: str) -> dict[str, float]:
 
 def train_and_measure(config_path: Path, overrides: list[str], seed: int, epochs: int,
                       runs: Path) -> list[dict]:
-    """Rows of one seed, epoch by epoch (epochs already trained are resumed, not retrained)."""
+    """Rows of one seed, epoch by epoch. Each epoch is measured right after it is trained
+    (encoder.pt holds only the latest epoch) and stored in the run's collapse.json, so that
+    an interrupted benchmark resumes both."""
     config = load_config(config_path, overrides)
     config.seed, config.data.train_split = seed, FITTING  # val subjects stay unseen
     run_dir = runs / f"seed{seed}"
-    rows = []
+    store = run_dir / "collapse.json"
+    rows = json.loads(store.read_text()) if store.is_file() else []
     for epoch in range(1, epochs + 1):
         pretrain(config, run_dir, resume=True, until_epoch=epoch, progress=False)
         for measured in (0, 1) if epoch == 1 else (epoch,):  # 0: random weights, same seed
+            if any(row["epoch"] == measured for row in rows):
+                continue
             rows += [{"config": str(config_path), "overrides": overrides, "seed": seed, **row}
                      for row in measure_epoch(run_dir, measured)]
+            store.write_text(json.dumps(rows, indent=1))
         print(f"seed {seed} epoch {epoch}: val 1-NN {rows[-1]['val_1nn']:.1f}", flush=True)
-    return rows
+    return [row for row in rows if row["epoch"] <= epochs]
 
 
 def plot(rows: list[dict], path: Path) -> None:
