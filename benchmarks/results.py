@@ -32,10 +32,11 @@ def summary(values: list[float]) -> dict:
             "values": [round(v, 2) for v in values]}
 
 
-def cell(row: dict) -> str:
+def cell(row: dict, digits: int = 1) -> str:
     """'mean ± std (v1, v2, ...)' of a result row, for Markdown tables."""
-    spread = f" ± {row['std']:.1f}" if row["std"] is not None else ""
-    return f"{row['mean']:.1f}{spread} ({', '.join(f'{v:.1f}' for v in row['values'])})"
+    spread = f" ± {row['std']:.{digits}f}" if row["std"] is not None else ""
+    values = ", ".join(f"{v:.{digits}f}" for v in row["values"])
+    return f"{row['mean']:.{digits}f}{spread} ({values})"
 
 
 def pretrain_seconds(run_dir: Path) -> float:
