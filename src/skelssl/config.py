@@ -85,7 +85,7 @@ class TrainConfig:
     warmup_epochs: NonNegative = 0.0
     grad_clip: Positive | None = None  # max global gradient norm
     # warn when a logged embedding spread (the collapse monitor) falls below this; null: never
-    collapse_warning: NonNegative | None = 0.1
+    collapse_warning: NonNegative | None = 0.05
     amp: bool = True  # mixed precision on CUDA (bf16 when supported, else fp16); off on CPU
     device: str = "auto"  # auto | cpu | cuda | cuda:1 ...
     sync_bn: bool = False  # synchronised BatchNorm across DDP processes (CUDA only)
