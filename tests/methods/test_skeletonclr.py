@@ -87,3 +87,19 @@ def test_every_stream_trains():
         assert torch.isfinite(out["loss"]) and set(method.encoders()) == {stream}
         assert method.encoder_q.blocks[0].gcn.conv.weight.grad is not None
         assert all(p.grad is None for p in method.encoder_k.parameters())
+
+
+def test_head_norm_centres_the_hidden_layer_of_the_projection_head():
+    plain = tiny_method()
+    torch.manual_seed(0)
+    config = SkeletonCLRConfig(queue_size=64, projection_dim=8, momentum=0.9, head_norm=True)
+    normed = SkeletonCLR(config, layout=NTU25, encoders=factory(
+        lambda: STGCN("ntu25", hidden_channels=4, feature_dim=16, dropout=0.0)))
+    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in plain.head_q.modules())
+    assert isinstance(normed.head_k[1], torch.nn.BatchNorm1d)  # the key head mirrors it
+    x = torch.randn(6, 3, 16, 25, 1)
+    normed.train()
+    loss = normed.training_step(Batch(x, torch.full((6,), 16)), 0)["loss"]
+    hidden = normed.head_q[1](normed.head_q[0](normed.encoder_q(x)))
+    torch.testing.assert_close(hidden.mean(0), torch.zeros(16), atol=1e-5, rtol=0)
+    assert hidden.std(0).min() > 0.5 and torch.isfinite(loss)  # centred, not collapsed

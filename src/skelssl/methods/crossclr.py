@@ -48,6 +48,7 @@ class CrosSCLRConfig:
     momentum: Fraction = 0.999
     shear_beta: NonNegative = 0.5
     padding_ratio: AtLeastOne = 6
+    head_norm: bool = False  # BatchNorm in the projection heads (not in the paper)
     # cross (CVC-KM) | single (each view mines its own) | none (independent SkeletonCLRs)
     mining: Literal["cross", "single", "none"] = "cross"
     mining_epoch: NonNegativeInt = 150  # 0-based epoch from which mining replaces InfoNCE

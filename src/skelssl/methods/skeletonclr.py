@@ -42,6 +42,7 @@ class SkeletonCLRConfig:
     momentum: Fraction = 0.999
     shear_beta: NonNegative = 0.5
     padding_ratio: AtLeastOne = 6
+    head_norm: bool = False  # BatchNorm in the projection head (not in the paper)
 
 
 def shear_and_crop(x: torch.Tensor, beta: float, padding_ratio: int,
@@ -63,7 +64,7 @@ class SkeletonCLR(nn.Module):
         self.layout = layout
         self.encoder_q = encoders("encoder")
         dim = feature_dim_of(self.encoder_q)
-        self.head_q = projection_head(dim, dim, config.projection_dim)
+        self.head_q = projection_head(dim, dim, config.projection_dim, config.head_norm)
         self.encoder_k = momentum_copy(self.encoder_q)
         self.head_k = momentum_copy(self.head_q)
         self.queue = FeatureQueue(config.queue_size, config.projection_dim)
