@@ -23,7 +23,7 @@ import json
 import time
 from pathlib import Path
 
-from results import provenance, write_results
+from results import provenance, save_figure, write_results
 
 from skelssl.config import load_config
 from skelssl.data.dataset import FITTING
@@ -124,9 +124,7 @@ def plot(rows: list[dict], path: Path) -> None:
                       label=f"seed {seed}" + ("" if stream == "joint" else f" {stream}"))
         axis.set(xlabel="epoch", title=title)
     axes[0].legend(fontsize=7)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    save_figure(figure, path)
 
 
 def main() -> None:

@@ -28,14 +28,13 @@ import time
 from pathlib import Path
 
 from collapse_nw_ucla import training_rows
-from floors import raw_features
-from results import cell, provenance, summary, write_results
+from floors import probe, raw_features
+from results import cell, provenance, save_figure, summary, write_results
 
 from skelssl.config import RunConfig, load_config
 from skelssl.data.dataset import FITTING, VALIDATION
 from skelssl.engine.trainer import pretrain
 from skelssl.eval.knn import knn_predict
-from skelssl.eval.linear import get_preset, train_linear
 from skelssl.eval.metrics import top1
 from skelssl.eval.protocol import cached_features, knn_eval, linear_probe, load_run
 from skelssl.methods.collapse import embedding_spread
@@ -96,12 +95,9 @@ def split_floors(path: Path, overrides: list[str], seeds: list[int], runs: Path,
     features, labels = raw_features(config)
     classes = int(labels["train"].max()) + 1
     nearest = knn_predict(features["train"], labels["train"], features["test"], 1, classes)
-    linear = train_linear(lambda p: features["train"][p], labels["train"],
-                          lambda p: features["test"][p], labels["test"],
-                          features["train"].shape[1], classes, get_preset(preset))
     nearest_key, linear_key = scores(split)
     floors = {"raw coordinates": {nearest_key: [top1(nearest, labels["test"])],
-                                  linear_key: [linear["top1"]]},
+                                  linear_key: [probe(features, labels, preset)]},
               "random weights": {nearest_key: [], linear_key: []}}
     for seed in seeds:
         run_dir = runs / f"random-seed{seed}"
@@ -135,9 +131,7 @@ def plot(rows: list[dict], path: Path) -> None:
     axes[0].set(xlabel="epoch", title="InfoNCE (training)")
     axes[1].set(xlabel="epoch", title="query spread (training)")
     axes[0].legend(fontsize=7)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    save_figure(figure, path)
 
 
 def main() -> None:

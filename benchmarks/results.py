@@ -25,6 +25,15 @@ def write_results(out: Path, topic: str, rows: list[dict], markdown: list[str]) 
     (out / f"{topic}.md").write_text("\n".join(markdown) + "\n")
 
 
+def save_figure(figure, path: Path) -> None:
+    """Write a matplotlib figure as the PNG beside a results page, and free it."""
+    import matplotlib.pyplot as plt
+
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
 def summary(values: list[float]) -> dict:
     """mean, sample std (None for one value) and the values, rounded to 0.01."""
     return {"mean": round(statistics.mean(values), 2),
