@@ -1,11 +1,14 @@
 """Recipe search on the validation split: candidate settings × seeds, beside the floors.
 
-Each candidate is a config plus overrides (``NAME,KEY=VALUE,...``). For every candidate and
+Each candidate is a config plus overrides (``NAME[,config=PATH],KEY=VALUE,...``; the config is
+``--config`` unless named, and may be a pipeline such as CRRL's). For every candidate and
 seed the run pretrains on the train-val split (the validation subjects and the test view are
 never seen) and is scored on the validation split (fit on train-val, score on val): 1-NN and
 the linear probe ``--preset`` at the final epoch, the spread of the frozen val features, and
-from training the final InfoNCE and the collapse monitor's query spread. The floors on the
-same split come first: raw coordinates and random weights of the first candidate's config.
+from training the final loss and the collapse monitor's query spread. The floors on the
+same split come first: raw coordinates and random weights of the first candidate's config (or
+of ``--floor-config``). ``--jobs N`` trains N runs at a time in their own processes: one GPU
+holds many of these small runs.
 ``--split test`` runs the chosen recipes the usual way instead (train split, test split), for
 the final numbers once the search is over.
 
@@ -16,6 +19,9 @@ repository root:
 
     python benchmarks/recipe_nw_ucla.py --seeds 0 1 2 \\
         --candidate baseline --candidate "no-dropout,encoder.dropout=0"
+    python benchmarks/recipe_nw_ucla.py --jobs 8 --runs runs/recipe-crrl \\
+        --floor-config configs/crrl/nw-ucla-rand-enc.yaml \\
+        --candidate "crrl,config=configs/crrl/nw-ucla.yaml" ...
     python benchmarks/recipe_nw_ucla.py --split test --topic quality-nw-ucla ...
 """
 
@@ -23,16 +29,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import statistics
 import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 
+import torch
 from collapse_nw_ucla import training_rows
 from floors import probe, raw_features
 from results import cell, provenance, save_figure, summary, write_results
 
-from skelssl.config import RunConfig, load_config
+from skelssl.config import apply_overrides, load_config, read_yaml
 from skelssl.data.dataset import FITTING, VALIDATION
+from skelssl.engine.pipeline import is_pipeline, run_pipeline
+from skelssl.engine.run_dir import final_stage_dir, machine
 from skelssl.engine.trainer import pretrain
 from skelssl.eval.knn import knn_predict
 from skelssl.eval.metrics import top1
@@ -40,33 +54,59 @@ from skelssl.eval.protocol import cached_features, knn_eval, linear_probe, load_
 from skelssl.methods.collapse import embedding_spread
 
 
-def parse_candidate(spec: str) -> tuple[str, list[str]]:
-    name, *overrides = spec.split(",")
-    return name, overrides
+@dataclass(frozen=True)
+class Candidate:
+    """A recipe to try: a config (single run or pipeline) and its overrides."""
+
+    name: str
+    config: Path
+    overrides: tuple[str, ...]
+    spec: str
+
+
+def parse_candidate(spec: str, default_config: Path) -> Candidate:
+    """``NAME[,config=PATH][,KEY=VALUE...]`` → a candidate."""
+    name, *rest = spec.split(",")
+    configs = [item.partition("=")[2] for item in rest if item.startswith("config=")]
+    overrides = tuple(item for item in rest if not item.startswith("config="))
+    return Candidate(name, Path(configs[-1]) if configs else default_config, overrides, spec)
+
+
+def best_candidate(candidates: list[Candidate], measured: list[dict], split: str) -> Candidate:
+    """The search's rule: the highest mean over seeds of (1-NN + linear) / 2 on ``split``."""
+    def score(candidate: Candidate) -> float:
+        return statistics.mean(sum(row[key] for key in scores(split)) / 2
+                               for row in measured if row["candidate"] == candidate.name)
+    return max(candidates, key=score)
 
 
 def scores(split: str) -> tuple[str, str]:
     return f"{split}_1nn", f"{split}_linear"
 
 
-def candidate_config(path: Path, overrides: list[str], seed: int, split: str) -> RunConfig:
-    config = load_config(path, overrides)
-    config.seed = seed
-    if split == VALIDATION:
-        config.data.train_split = FITTING  # val subjects stay unseen
-    return config
+def candidate_values(path: Path, overrides: list[str] | tuple[str, ...], seed: int,
+                     split: str) -> dict:
+    """The config's values with the overrides, the seed and (for val) the fitting split."""
+    fitting = [f"data.train_split={FITTING}"] if split == VALIDATION else []
+    return apply_overrides(read_yaml(path), [*overrides, f"seed={seed}", *fitting])
 
 
-def train_and_score(path: Path, name: str, overrides: list[str], seed: int, runs: Path,
-                    preset: str, split: str) -> list[dict]:
-    """One row per stream of a (candidate, seed) run, from its recipe.json once measured."""
-    run_dir = runs / f"{name}-seed{seed}"
+def train_and_score(candidate: Candidate, seed: int, runs: Path, preset: str,
+                    split: str) -> list[dict]:
+    """One row per stream of a (candidate, seed) run, from its recipe.json once measured.
+
+    A pipeline trains all its stages; its last stage is scored, as ``skelssl eval`` does."""
+    run_dir = runs / f"{candidate.name}-seed{seed}"
     store = run_dir / "recipe.json"
     if store.is_file():
         return json.loads(store.read_text())
-    config = candidate_config(path, overrides, seed, split)
-    pretrain(config, run_dir, resume=True, progress=False)
-    history = training_rows(run_dir)
+    values = candidate_values(candidate.config, candidate.overrides, seed, split)
+    if is_pipeline(values):
+        run_pipeline(values, run_dir, progress=False)
+    else:
+        pretrain(load_config(values, where=str(candidate.config)), run_dir, resume=True,
+                 progress=False)
+    history = training_rows(final_stage_dir(run_dir))
     run = load_run(run_dir, split=split)
     nearest, linear = scores(split)
     single = len(run.encoders) == 1
@@ -74,7 +114,8 @@ def train_and_score(path: Path, name: str, overrides: list[str], seed: int, runs
     for stream in run.encoders:
         suffix = "" if single else f"_{stream}"
         rows.append({
-            "candidate": name, "config": str(path), "overrides": overrides, "seed": seed,
+            "candidate": candidate.name, "config": str(candidate.config),
+            "overrides": list(candidate.overrides), "seed": seed,
             "stream": stream, "epochs": len(history),
             "loss": [row.get(f"loss{suffix}", row.get("loss")) for row in history],
             "spread": [row.get(f"spread{suffix}") for row in history],
@@ -82,15 +123,35 @@ def train_and_score(path: Path, name: str, overrides: list[str], seed: int, runs
                 cached_features(run, stream, run.config.data.test_split)).item(),
             nearest: knn_eval(run, stream, 1, 0.1)["top1"],
             linear: linear_probe(run, stream, preset, progress=False)["top1"],
-            "pretrain_s": sum(row["epoch_time_s"] for row in history)})
+            "pretrain_s": sum(row["epoch_time_s"] for row in history), "trained_on": machine()})
     store.write_text(json.dumps(rows, indent=1))
     return rows
 
 
-def split_floors(path: Path, overrides: list[str], seeds: list[int], runs: Path,
+def _one_thread_each(threads: int) -> None:
+    torch.set_num_threads(threads)
+
+
+def train_all(candidates: list[Candidate], seeds: list[int], runs: Path, preset: str,
+              split: str, jobs: int) -> list[dict]:
+    """Every (candidate, seed) run, ``jobs`` of them at a time in their own processes."""
+    pairs = [(candidate, seed) for candidate in candidates for seed in seeds]
+    if jobs <= 1:
+        return [row for candidate, seed in pairs
+                for row in train_and_score(candidate, seed, runs, preset, split)]
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"),
+                             initializer=_one_thread_each, initargs=(threads,)) as pool:
+        futures = [pool.submit(train_and_score, candidate, seed, runs, preset, split)
+                   for candidate, seed in pairs]
+        return [row for future in futures for row in future.result()]
+
+
+def split_floors(path: Path, overrides: tuple[str, ...], seeds: list[int], runs: Path,
                  preset: str, split: str) -> dict[str, dict]:
-    """Raw coordinates and random weights (one run per seed), scored on ``split``."""
-    config = candidate_config(path, overrides, seeds[0], split)
+    """Raw coordinates and random weights (one run per seed) of a single-run config, scored
+    on ``split``."""
+    config = load_config(candidate_values(path, overrides, seeds[0], split), where=str(path))
     config.data.test_split = split
     features, labels = raw_features(config)
     classes = int(labels["train"].max()) + 1
@@ -102,8 +163,8 @@ def split_floors(path: Path, overrides: list[str], seeds: list[int], runs: Path,
     for seed in seeds:
         run_dir = runs / f"random-seed{seed}"
         if not (run_dir / "encoder.pt").is_file():
-            config = candidate_config(path, [*overrides, "train.epochs=0"], seed, split)
-            pretrain(config, run_dir, progress=False)
+            values = candidate_values(path, [*overrides, "train.epochs=0"], seed, split)
+            pretrain(load_config(values, where=str(path)), run_dir, progress=False)
         run = load_run(run_dir, "random", split=split)
         stream = next(iter(run.encoders))
         floors["random weights"][nearest_key].append(knn_eval(run, stream, 1, 0.1)["top1"])
@@ -128,7 +189,7 @@ def plot(rows: list[dict], path: Path) -> None:
         for axis, key in zip(axes, ("loss", "spread"), strict=True):
             axis.plot(range(1, row["epochs"] + 1), row[key], color=colour, alpha=0.7,
                       label=label)
-    axes[0].set(xlabel="epoch", title="InfoNCE (training)")
+    axes[0].set(xlabel="epoch", title="training loss (last stage)")
     axes[1].set(xlabel="epoch", title="query spread (training)")
     axes[0].legend(fontsize=7)
     save_figure(figure, path)
@@ -145,21 +206,33 @@ def main() -> None:
     parser.add_argument("--split", choices=(VALIDATION, "test"), default=VALIDATION,
                         help="val: the search (train-val → val); test: the final numbers")
     parser.add_argument("--no-floors", action="store_true", help="train and score only")
+    parser.add_argument("--best", action="store_true",
+                        help="train and score, then print the best candidate's spec (highest "
+                             "mean of 1-NN and linear over the seeds) instead of a report")
+    parser.add_argument("--floor-config", type=Path, default=None,
+                        help="a single-run config for the floors (default: the first "
+                             "candidate's; give one for a pipeline such as CRRL)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="runs trained at a time, each in its own process (one GPU "
+                             "holds many small runs)")
     parser.add_argument("--runs", type=Path, default=None,
                         help="default: runs/recipe-nw-ucla-<split>")
     parser.add_argument("--topic", default="recipe-nw-ucla")
     parser.add_argument("--note", default="")
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
     args = parser.parse_args()
-    candidates = [parse_candidate(spec) for spec in args.candidate or ["baseline"]]
+    candidates = [parse_candidate(spec, args.config) for spec in args.candidate or ["baseline"]]
     split, runs = args.split, args.runs or Path(f"runs/recipe-nw-ucla-{args.split}")
     started = time.perf_counter()
-    measured = [row for name, overrides in candidates for seed in args.seeds
-                for row in train_and_score(args.config, name, overrides, seed, runs,
-                                           args.preset, split)]
+    measured = train_all(candidates, args.seeds, runs, args.preset, split, args.jobs)
+    if args.best:
+        print(best_candidate(candidates, measured, split).spec)
+        return
     if args.no_floors:
         return
-    floors = split_floors(args.config, candidates[0][1], args.seeds, runs, args.preset, split)
+    floor_config, floor_overrides = ((args.floor_config, ()) if args.floor_config else
+                                     (candidates[0].config, candidates[0].overrides))
+    floors = split_floors(floor_config, floor_overrides, args.seeds, runs, args.preset, split)
     common = {**provenance(), "protocol": f"{split} split, {args.preset} linear and 1-NN",
               "seeds": args.seeds, "wall_time_s": round(time.perf_counter() - started, 1)}
     table = []
@@ -167,17 +240,21 @@ def main() -> None:
         table.append(f"| {floor} | – | – | – | – | "
                      + " | ".join(cell(summary(values[key])) for key in scores(split))
                      + " | – |")
-    for name, overrides in candidates:
-        mine = [row for row in measured if row["candidate"] == name]
+    for candidate in candidates:
+        mine = [row for row in measured if row["candidate"] == candidate.name]
         final_loss = summary([row["loss"][-1] for row in mine])
-        lowest = summary([min(s for s in row["spread"] if s is not None) for row in mine])
+        lowest = summary([min((s for s in row["spread"] if s is not None), default=math.nan)
+                          for row in mine])
         feature = summary([row[f"{split}_feature_spread"] for row in mine])
         minutes = statistics.mean(row["pretrain_s"] for row in mine) / 60
-        table.append(f"| {name} | {' '.join(overrides) or '–'} | {cell(final_loss, 2)} | "
+        settings = [*([] if candidate.config == args.config else [str(candidate.config)]),
+                    *candidate.overrides]
+        table.append(f"| {candidate.name} | {' '.join(settings) or '–'} | "
+                     f"{cell(final_loss, 2)} | "
                      f"{cell(lowest, 2)} | {cell(feature, 2)} | "
                      + " | ".join(cell(summary([row[key] for row in mine]))
                                   for key in scores(split))
-                     + f" | {minutes:.0f} |")
+                     + f" | {minutes:.1f} |")
     rows = [{**common, **row} for row in measured] + [
         {**common, "floor": floor, **{key: summary(v) for key, v in values.items()}}
         for floor, values in floors.items()]
@@ -189,20 +266,22 @@ def main() -> None:
             "pretrained on the config's training split, scored on its test split")
     markdown = [
         "# Recipe search on the validation split" if searched else
-        f"Recipes on the test split: {', '.join(name for name, _ in candidates)}",
+        f"Recipes on the test split: {', '.join(c.name for c in candidates)}",
         "",
         f"Command: `{common['command']}` · commit `{common['commit']}` · machine: "
-        f"{common['machine']} · wall time {common['wall_time_s']} s · seeds {args.seeds}. "
+        f"{common['machine']} · wall time {common['wall_time_s']} s · seeds {args.seeds} · runs "
+        f"trained on: {', '.join(sorted({row.get('trained_on', '?') for row in measured}))}. "
         f"{args.note}",
         "",
         f"Config `{args.config}` with each candidate's overrides, {data}, final epoch; linear "
-        f"= the `{args.preset}` probe. Loss: the final epoch's InfoNCE; lowest spread: the "
+        f"= the `{args.preset}` probe. Loss: the final epoch's training loss (InfoNCE; of the "
+        "last stage for a pipeline); lowest spread: the "
         "collapse monitor's query spread at its lowest epoch; feature spread: of the frozen "
         f"{split} features (≈ 1 spread evenly, 0 collapsed). Cells: mean ± std (per seed).",
         "",
         f"![loss and spread per epoch]({args.topic}.png)",
         "",
-        "| candidate | overrides | final InfoNCE | lowest query spread "
+        "| candidate | settings | final loss | lowest query spread "
         f"| feature spread ({split}) | 1-NN {split} | linear {split} | pretrain min/run |",
         "|---|---|---|---|---|---|---|---|",
         *table,
