@@ -91,16 +91,19 @@ def candidate_values(path: Path, overrides: list[str] | tuple[str, ...], seed: i
     return apply_overrides(read_yaml(path), [*overrides, f"seed={seed}", *fitting])
 
 
-def train_and_score(candidate: Candidate, seed: int, runs: Path, preset: str,
-                    split: str) -> list[dict]:
+def train_and_score(candidate: Candidate, seed: int, runs: Path, preset: str, split: str,
+                    side_by_side: bool = False) -> list[dict]:
     """One row per stream of a (candidate, seed) run, from its recipe.json once measured.
 
-    A pipeline trains all its stages; its last stage is scored, as ``skelssl eval`` does."""
+    A pipeline trains all its stages; its last stage is scored, as ``skelssl eval`` does.
+    Runs side by side read their batches in their own process (``data.workers=0``): reader
+    processes for each of them, respawned every epoch, would swamp the CPU."""
     run_dir = runs / f"{candidate.name}-seed{seed}"
     store = run_dir / "recipe.json"
     if store.is_file():
         return json.loads(store.read_text())
-    values = candidate_values(candidate.config, candidate.overrides, seed, split)
+    readers = ["data.workers=0"] if side_by_side else []
+    values = candidate_values(candidate.config, [*candidate.overrides, *readers], seed, split)
     if is_pipeline(values):
         run_pipeline(values, run_dir, progress=False)
     else:
@@ -142,7 +145,7 @@ def train_all(candidates: list[Candidate], seeds: list[int], runs: Path, preset:
     threads = max(1, (os.cpu_count() or 1) // jobs)
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"),
                              initializer=_one_thread_each, initargs=(threads,)) as pool:
-        futures = [pool.submit(train_and_score, candidate, seed, runs, preset, split)
+        futures = [pool.submit(train_and_score, candidate, seed, runs, preset, split, True)
                    for candidate, seed in pairs]
         return [row for future in futures for row in future.result()]
 
