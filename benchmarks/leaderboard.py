@@ -36,6 +36,9 @@ class Source:
     config: str | None = None  # the pretraining config, when rows do not name it
     epochs: str = ""  # the pretraining schedule, as shown
     probe: str | None = None  # the linear preset of rows that do not name theirs
+    measured_with: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # config → the overrides that restore the settings its rows were measured with, for pages
+    # older than a change of that config (rows that list their overrides keep them)
 
 
 def crossclr_label(row: dict) -> str | None:
@@ -62,22 +65,29 @@ NAMED = {"SkeletonCLR-joint": "SkeletonCLR · joint", "SkeletonCLR": "SkeletonCL
          "CRRL": "CRRL", "SkeletonCLR (finetuned)": "SkeletonCLR · joint",
          "SkeletonCLR architecture from scratch": "random weights · stgcn · joint"}
 
+# The NW-UCLA recipe (docs/results/quality-nw-ucla.md) dropped ST-GCN's dropout from these
+# configs; the pages measured before it stand with the dropout they had.
+BEFORE_RECIPE = {"configs/skeletonclr/nw-ucla.yaml": ("encoder.dropout=0.5",),
+                 "configs/crossclr/nw-ucla.yaml": ("encoder.dropout=0.5",)}
+
 # Results files → leaderboard lines. A setting measured with several schedules stands with
 # its longest (crossclr-nw-ucla, the 20-epoch CrosSCLR, is superseded by the 60-epoch one).
 SOURCES: dict[str, Source] = {
     "skeletonclr-nw-ucla": Source(lambda r: NAMED.get(r["variant"]) if "Rand" not in
                                   r["variant"] else None, "configs/skeletonclr/nw-ucla.yaml",
-                                  "60"),
-    "crossclr-nw-ucla-60ep": Source(crossclr_label, epochs="60"),
+                                  "60", measured_with=BEFORE_RECIPE),
+    "crossclr-nw-ucla-60ep": Source(crossclr_label, epochs="60", measured_with=BEFORE_RECIPE),
     "crossclr-nw-ucla-lstm": Source(crossclr_label, epochs="20"),
     "crrl-nw-ucla": Source(crrl_label, probe="crrl"),
     "crrl-nw-ucla-std": Source(crrl_label),
     "semi-nw-ucla": Source(lambda r: NAMED.get(r["variant"]) if r["weights"] == "trained"
-                           else None),
+                           else None, measured_with=BEFORE_RECIPE),
     "finetune-nw-ucla": Source(lambda r: NAMED.get(r["variant"]),
-                               "configs/skeletonclr/nw-ucla.yaml"),
-    "floors-nw-ucla": Source(floor_label),
-    "encoders-nw-ucla": Source(lambda r: r["variant"], epochs="60"),
+                               "configs/skeletonclr/nw-ucla.yaml", measured_with=BEFORE_RECIPE),
+    "floors-nw-ucla": Source(floor_label, measured_with=BEFORE_RECIPE),
+    "encoders-nw-ucla": Source(lambda r: r["variant"], epochs="60", measured_with=BEFORE_RECIPE),
+    "quality-nw-ucla": Source(lambda r: r["variant"] if r["protocol"] in ("linear", "knn")
+                              else None),
 }
 CONFIG_OF = {"SkeletonCLR · joint": "configs/skeletonclr/nw-ucla.yaml", "CRRL":
              "configs/crrl/nw-ucla.yaml"}  # for rows of files that cover several runs
@@ -139,7 +149,8 @@ def collect(results: Path, dataset: str) -> dict[tuple[str, str, tuple[str, ...]
             if label is None or where is None:
                 continue
             config = row.get("config") or source.config or CONFIG_OF[label]
-            key = (label, config, tuple(row.get("overrides", ())))
+            key = (label, config, tuple(row.get("overrides") or
+                                        source.measured_with.get(config, ())))
             line = lines.setdefault(key, Line(label, config, key[2], source.epochs))
             name, same_probe = where
             if name in line.cells and not better(row, same_probe, line, name):
