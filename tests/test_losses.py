@@ -2,7 +2,7 @@ import math
 
 import torch
 
-from skelssl.losses import distillation_loss, infonce, moco_logits, sequence_mse
+from skelssl.losses import distillation_loss, infonce, moco_logits, nt_xent, sequence_mse
 
 
 def test_infonce_matches_a_hand_computed_value():
@@ -36,3 +36,34 @@ def test_distillation_loss_is_the_mean_squared_distance():
     student = torch.tensor([[1.0, 2.0], [0.0, 0.0]])
     teacher = torch.tensor([[1.0, 0.0], [3.0, 4.0]])
     assert distillation_loss(student, teacher).item() == (4.0 + 25.0) / 2
+
+
+def test_nt_xent_matches_a_hand_computed_value_on_2x2_embeddings():
+    # views: a1 = (1, 0), b1 = (0, 1) | a2 = (0.6, 0.8), b2 = (0, −1); τ = 0.5
+    z1 = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    z2 = torch.tensor([[0.6, 0.8], [0.0, -1.0]])
+    tau = 0.5
+
+    def term(positive, others):  # −log softmax of the positive among itself and the others
+        return -positive / tau + math.log(sum(math.exp(s / tau) for s in [positive, *others]))
+
+    # similarities: a1·b1 0, a1·a2 0.6, a1·b2 0; b1·a2 0.8, b1·b2 −1; a2·b2 −0.8
+    a1 = term(0.6, [0.0, 0.0])   # positive a2; negatives b1, b2
+    b1 = term(-1.0, [0.0, 0.8])  # positive b2; negatives a1, a2
+    a2 = term(0.6, [0.8, -0.8])  # positive a1; negatives b1, b2
+    b2 = term(-1.0, [0.0, -0.8])  # positive b1; negatives a1, a2
+    torch.testing.assert_close(nt_xent(z1, z2, tau), torch.tensor((a1 + b1 + a2 + b2) / 4))
+
+
+def test_nt_xent_is_the_mean_of_both_directions():
+    g = torch.Generator().manual_seed(0)
+    z1 = torch.nn.functional.normalize(torch.randn(5, 4, generator=g), dim=1)
+    z2 = torch.nn.functional.normalize(torch.randn(5, 4, generator=g), dim=1)
+    torch.testing.assert_close(nt_xent(z1, z2, 0.2), nt_xent(z2, z1, 0.2))
+    # the (i, j) direction alone: rows of z1 against z2's positives and all other views
+    z = torch.cat([z1, z2])
+    logits = z @ z.t() / 0.2
+    logits.fill_diagonal_(float("-inf"))
+    forward = torch.nn.functional.cross_entropy(logits[:5], torch.arange(5, 10))
+    backward = torch.nn.functional.cross_entropy(logits[5:], torch.arange(5))
+    torch.testing.assert_close(nt_xent(z1, z2, 0.2), (forward + backward) / 2)

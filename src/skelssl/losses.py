@@ -63,3 +63,15 @@ def sequence_mse(prediction: torch.Tensor, target: torch.Tensor, lengths: torch.
 def distillation_loss(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
     """Mean over samples of the squared L2 distance ‖student − teacher‖² (CRRL's INF term)."""
     return ((student.float() - teacher.float()) ** 2).sum(dim=1).mean()
+
+
+def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
+    """SimCLR's NT-Xent over 2N L2-normalised views: each view's positive is the other view
+    of its sample, its negatives the other 2N − 2 views; cross-entropy of the cosine
+    similarities / τ, averaged over all 2N views, i.e. over both (i, j) and (j, i)."""
+    z = torch.cat([z1, z2]).float()
+    count = z1.shape[0]
+    logits = (z @ z.t() / temperature).masked_fill(
+        torch.eye(2 * count, dtype=torch.bool, device=z.device), float("-inf"))
+    partner = torch.arange(2 * count, device=z.device).roll(count)
+    return F.cross_entropy(logits, partner)

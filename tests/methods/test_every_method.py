@@ -19,7 +19,10 @@ SHRINK = {"queue_size": 16, "projection_dim": 8, "mlp_dim": 8, "hidden_channels"
           "hidden_size": 8, "layers": 1, "dropout": 0.0, "decoder_dropout": 0.0,
           "decoder_layers": 1, "momentum": 0.9}
 EXTRA = {"supervised": {"num_classes": 4}, "crossclr": {"mining_epoch": 0},
-         "crrl": {"reconstruct": "both"}}
+         "crrl": {"reconstruct": "both"}, "viewclr": {"temperature": 0.5}}
+# NT-Xent starts at chance (ln 15 here) with gradients of order 1/τ, unlike MoCo against a
+# random queue (near 0 at the start): a smaller step keeps its fixed objective descending
+LR = {"viewclr": 0.003}
 N, C, T, M = 8, 3, 12, 2
 
 
@@ -92,8 +95,8 @@ def test_a_few_sgd_steps_lower_the_loss(method, encoder):
     batch = fixed_batch()
     trainable = {name for name, p in model.named_parameters() if p.requires_grad}
     frozen = {k: v.clone() for k, v in model.state_dict().items() if k not in trainable}
-    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1,
-                                momentum=0.9)
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad],
+                                lr=LR.get(method, 0.1), momentum=0.9)
     before = loss_of(model, batch).item()
     for _ in range(10):
         model.load_state_dict(frozen, strict=False)
@@ -102,4 +105,4 @@ def test_a_few_sgd_steps_lower_the_loss(method, encoder):
         optimizer.step()
     model.load_state_dict(frozen, strict=False)
     after = loss_of(model, batch).item()
-    assert after < 0.97 * before, (before, after)  # measured: 0.09-0.92 of it
+    assert after < 0.97 * before, (before, after)  # measured: 0.09-0.92 of it (ViewCLR 0.65-0.89)

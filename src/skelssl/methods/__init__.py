@@ -15,11 +15,12 @@ from skelssl.methods.crossclr import CrosSCLR
 from skelssl.methods.crrl import CRRL
 from skelssl.methods.skeletonclr import SkeletonCLR
 from skelssl.methods.supervised import Supervised
+from skelssl.methods.viewclr import ViewCLR
 from skelssl.models import build_encoder
 from skelssl.skeleton import Layout
 
 METHODS: dict[str, Any] = {"skeletonclr": SkeletonCLR, "crossclr": CrosSCLR, "crrl": CRRL,
-                           "supervised": Supervised}
+                           "viewclr": ViewCLR, "supervised": Supervised}
 
 
 def build_method(method: Any, encoders: dict[str, Any], *, layout: Layout, channels: int,
@@ -41,4 +42,4 @@ def build_method(method: Any, encoders: dict[str, Any], *, layout: Layout, chann
 
 
 __all__ = ["CRRL", "METHODS", "Batch", "CrosSCLR", "Method", "RunWeights", "SkeletonCLR",
-           "Supervised", "TrainingProgress", "as_method", "build_method"]
+           "Supervised", "TrainingProgress", "ViewCLR", "as_method", "build_method"]

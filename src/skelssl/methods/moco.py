@@ -5,9 +5,10 @@ from __future__ import annotations
 import copy
 
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
+
+from skelssl.methods.ranks import gather_from_all_ranks
 
 
 def momentum_copy(module: nn.Module) -> nn.Module:
@@ -25,16 +26,6 @@ def momentum_update(target: nn.Module, source: nn.Module, momentum: float) -> No
         return
     for t, s in zip(target.parameters(), source.parameters(), strict=True):
         t.mul_(momentum).add_(s.detach(), alpha=1.0 - momentum)
-
-
-@torch.no_grad()
-def gather_from_all_ranks(x: torch.Tensor) -> torch.Tensor:
-    """Concatenate ``x`` from every DDP rank (just ``x`` when not distributed)."""
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
-        return x
-    parts = [torch.empty_like(x) for _ in range(dist.get_world_size())]
-    dist.all_gather(parts, x.contiguous())
-    return torch.cat(parts)
 
 
 class FeatureQueue(nn.Module):
