@@ -15,6 +15,7 @@ import torch
 
 from skelssl.transforms.masks import person_present, valid_frames
 from skelssl.transforms.normalize import center
+from skelssl.transforms.spatial import axis_rotations
 
 ANGLES = (0.0, 60.0, 120.0, 180.0, 240.0, 300.0)
 MULTIPLES = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0)
@@ -37,16 +38,7 @@ class Camera:
 
 def rotation_xyz(alpha: torch.Tensor, beta: torch.Tensor, gamma: torch.Tensor) -> torch.Tensor:
     """(..., 3, 3) rotations Rx(α)·Ry(β)·Rz(γ) for angles in radians of any common shape."""
-    one, zero = torch.ones_like(alpha), torch.zeros_like(alpha)
-
-    def matrix(*entries: torch.Tensor) -> torch.Tensor:
-        return torch.stack(entries, dim=-1).unflatten(-1, (3, 3))
-
-    ca, sa, cb, sb, cg, sg = alpha.cos(), alpha.sin(), beta.cos(), beta.sin(), gamma.cos(), \
-        gamma.sin()
-    rx = matrix(one, zero, zero, zero, ca, -sa, zero, sa, ca)
-    ry = matrix(cb, zero, sb, zero, one, zero, -sb, zero, cb)
-    rz = matrix(cg, -sg, zero, sg, cg, zero, zero, zero, one)
+    rx, ry, rz = axis_rotations(alpha, beta, gamma)
     return rx @ ry @ rz
 
 

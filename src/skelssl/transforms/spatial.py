@@ -22,22 +22,35 @@ def shear(x: torch.Tensor, beta: float = 0.5, generator: torch.Generator | None 
     return torch.einsum("nij,njtvm->nitvm", r, x)
 
 
+def axis_rotations(alpha: torch.Tensor, beta: torch.Tensor, gamma: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Anticlockwise (right-handed) rotations (..., 3, 3) about x by α, y by β and z by γ
+    (radians, tensors of one shape)."""
+    one, zero = torch.ones_like(alpha), torch.zeros_like(alpha)
+
+    def matrix(*entries: torch.Tensor) -> torch.Tensor:
+        return torch.stack(entries, dim=-1).unflatten(-1, (3, 3))
+
+    ca, sa, cb, sb = alpha.cos(), alpha.sin(), beta.cos(), beta.sin()
+    cg, sg = gamma.cos(), gamma.sin()
+    return (matrix(one, zero, zero, zero, ca, -sa, zero, sa, ca),
+            matrix(cb, zero, sb, zero, one, zero, -sb, zero, cb),
+            matrix(cg, -sg, zero, sg, cg, zero, zero, zero, one))
+
+
+def rotation_zyx(angles: torch.Tensor) -> torch.Tensor:
+    """(..., 3, 3) rotations R_z·R_y·R_x (x first) for angles[..., 3] in radians."""
+    rx, ry, rz = axis_rotations(angles[..., 0], angles[..., 1], angles[..., 2])
+    return rz @ ry @ rx
+
+
 def random_rotation_matrices(n: int, max_degrees: float,
                              generator: torch.Generator | None = None,
                              device: torch.device | str = "cpu") -> torch.Tensor:
     """(n, 3, 3) rotations R_z·R_y·R_x with each angle drawn from U(−max_degrees, max_degrees)."""
     angles = (torch.rand(n, 3, generator=generator, device=device) * 2 - 1) * (
         max_degrees * torch.pi / 180)
-    cos, sin = angles.cos(), angles.sin()
-    one, zero = torch.ones(n, device=device), torch.zeros(n, device=device)
-
-    def rows(*entries: torch.Tensor) -> torch.Tensor:
-        return torch.stack(entries, dim=1).view(n, 3, 3)
-
-    rx = rows(one, zero, zero, zero, cos[:, 0], -sin[:, 0], zero, sin[:, 0], cos[:, 0])
-    ry = rows(cos[:, 1], zero, sin[:, 1], zero, one, zero, -sin[:, 1], zero, cos[:, 1])
-    rz = rows(cos[:, 2], -sin[:, 2], zero, sin[:, 2], cos[:, 2], zero, zero, zero, one)
-    return rz @ ry @ rx
+    return rotation_zyx(angles)
 
 
 def rotate(x: torch.Tensor, max_degrees: float = 30.0,
