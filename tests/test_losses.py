@@ -2,7 +2,15 @@ import math
 
 import torch
 
-from skelssl.losses import distillation_loss, infonce, moco_logits, nt_xent, sequence_mse
+from skelssl.losses import (
+    distillation_loss,
+    distribution_divergence,
+    infonce,
+    moco_logits,
+    multi_positive_infonce,
+    nt_xent,
+    sequence_mse,
+)
 
 
 def test_infonce_matches_a_hand_computed_value():
@@ -67,3 +75,39 @@ def test_nt_xent_is_the_mean_of_both_directions():
     forward = torch.nn.functional.cross_entropy(logits[:5], torch.arange(5, 10))
     backward = torch.nn.functional.cross_entropy(logits[5:], torch.arange(5))
     torch.testing.assert_close(nt_xent(z1, z2, 0.2), (forward + backward) / 2)
+
+
+def test_multi_positive_infonce_matches_a_hand_computed_value():
+    logits = torch.tensor([[0.5, 0.1, 0.3, -0.2], [0.2, 0.4, 0.0, 0.1]])
+    mask = torch.tensor([[1.0, 0.0, 1.0, 0.0], [1.0, 1.0, 1.0, 0.0]])
+    tau = 0.5
+
+    def log_p(row, j):
+        return row[j] / tau - math.log(sum(math.exp(v / tau) for v in row))
+
+    rows = logits.tolist()
+    first = -(log_p(rows[0], 0) + log_p(rows[0], 2)) / 2
+    second = -(log_p(rows[1], 0) + log_p(rows[1], 1) + log_p(rows[1], 2)) / 3
+    torch.testing.assert_close(multi_positive_infonce(logits, mask, tau),
+                               torch.tensor((first + second) / 2))
+    only_first = torch.zeros_like(mask)
+    only_first[:, 0] = 1
+    torch.testing.assert_close(multi_positive_infonce(logits, only_first, tau),
+                               torch.nn.functional.cross_entropy(logits / tau,
+                                                                 torch.zeros(2, dtype=torch.long)))
+
+
+def test_d3m_term_is_the_cross_entropy_of_the_detached_normal_distribution():
+    # a queue of 2: logits [pos, queue_1, queue_2] of the normal query and an extreme one
+    normal = torch.tensor([[0.9, 0.1, -0.3]], requires_grad=True)
+    extreme = torch.tensor([[0.4, 0.6, 0.0]], requires_grad=True)
+    tau = 0.2
+    p = [math.exp(v / tau) for v in normal[0].tolist()]
+    p = [v / sum(p) for v in p]
+    log_q = [v / tau - math.log(sum(math.exp(u / tau) for u in extreme[0].tolist()))
+             for v in extreme[0].tolist()]
+    loss = distribution_divergence(normal, extreme, tau)
+    expected = -sum(a * b for a, b in zip(p, log_q, strict=True))
+    torch.testing.assert_close(loss, torch.tensor(expected))
+    loss.backward()
+    assert normal.grad is None and extreme.grad is not None  # the target is detached

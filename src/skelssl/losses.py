@@ -45,9 +45,25 @@ def knowledge_mining_loss(l_pos: torch.Tensor, l_neg: torch.Tensor, guide: torch
     if context:
         blocks.append(l_neg * guide)
         masks.append(mined)
-    log_p = F.log_softmax(torch.cat(blocks, dim=1) / temperature, dim=1)
-    mask = torch.cat(masks, dim=1)
-    return (-(mask * log_p).sum(dim=1) / mask.sum(dim=1)).mean()
+    return multi_positive_infonce(torch.cat(blocks, dim=1), torch.cat(masks, dim=1),
+                                  temperature)
+
+
+def multi_positive_infonce(logits: torch.Tensor, positives: torch.Tensor,
+                           temperature: float = 0.07) -> torch.Tensor:
+    """InfoNCE with several positives: mean over samples of −Σ mask·log_softmax(logits/τ) /
+    Σ mask, for similarities logits (N, K) and a 0/1 mask of positives (N, K)."""
+    log_p = F.log_softmax(logits.float() / temperature, dim=1)
+    positives = positives.to(log_p.dtype)
+    return (-(positives * log_p).sum(dim=1) / positives.sum(dim=1)).mean()
+
+
+def distribution_divergence(target_logits: torch.Tensor, logits: torch.Tensor,
+                            temperature: float = 0.07) -> torch.Tensor:
+    """Cross-entropy H(p, q) = −Σ p·log q, mean over samples, with p = softmax of the detached
+    ``target_logits``/τ and q = softmax of ``logits``/τ (AimCLR's D³M term per extreme view)."""
+    target = F.softmax(target_logits.detach().float() / temperature, dim=1)
+    return -(target * F.log_softmax(logits.float() / temperature, dim=1)).sum(dim=1).mean()
 
 
 def sequence_mse(prediction: torch.Tensor, target: torch.Tensor, lengths: torch.Tensor

@@ -19,7 +19,8 @@ SHRINK = {"queue_size": 16, "projection_dim": 8, "mlp_dim": 8, "hidden_channels"
           "hidden_size": 8, "layers": 1, "dropout": 0.0, "decoder_dropout": 0.0,
           "decoder_layers": 1, "momentum": 0.9}
 EXTRA = {"supervised": {"num_classes": 4}, "crossclr": {"mining_epoch": 0},
-         "crrl": {"reconstruct": "both"}, "viewclr": {"temperature": 0.5}}
+         "crrl": {"reconstruct": "both"}, "viewclr": {"temperature": 0.5},
+         "aimclr": {"mining_epoch": 0}}
 # NT-Xent starts at chance (ln 15 here) with gradients of order 1/τ, unlike MoCo against a
 # random queue (near 0 at the start): a smaller step keeps its fixed objective descending
 LR = {"viewclr": 0.003}

@@ -10,6 +10,7 @@ from typing import Any
 
 from torch import nn
 
+from skelssl.methods.aimclr import AimCLR
 from skelssl.methods.base import Batch, Method, RunWeights, TrainingProgress, as_method
 from skelssl.methods.crossclr import CrosSCLR
 from skelssl.methods.crrl import CRRL
@@ -20,7 +21,7 @@ from skelssl.models import build_encoder
 from skelssl.skeleton import Layout
 
 METHODS: dict[str, Any] = {"skeletonclr": SkeletonCLR, "crossclr": CrosSCLR, "crrl": CRRL,
-                           "viewclr": ViewCLR, "supervised": Supervised}
+                           "viewclr": ViewCLR, "aimclr": AimCLR, "supervised": Supervised}
 
 
 def build_method(method: Any, encoders: dict[str, Any], *, layout: Layout, channels: int,
@@ -41,5 +42,5 @@ def build_method(method: Any, encoders: dict[str, Any], *, layout: Layout, chann
     return cls.from_config(method, layout=layout, encoders=make_encoder)
 
 
-__all__ = ["CRRL", "METHODS", "Batch", "CrosSCLR", "Method", "RunWeights", "SkeletonCLR",
+__all__ = ["CRRL", "AimCLR", "METHODS", "Batch", "CrosSCLR", "Method", "RunWeights", "SkeletonCLR",
            "Supervised", "TrainingProgress", "ViewCLR", "as_method", "build_method"]

@@ -67,8 +67,18 @@ class MapEncoder(nn.Module):
         """The last block's output (N·M, D, T', V'), persons folded into the batch."""
         return self._maps(x, lengths)[0]
 
+    def maps_and_mask(self, x: torch.Tensor, lengths: torch.Tensor | None = None
+                      ) -> tuple[torch.Tensor, FrameMask]:
+        """The last block's output and its valid-frame mask, for :meth:`pool`."""
+        return self._maps(x, lengths)
+
+    @staticmethod
+    def pool(maps: torch.Tensor, mask: FrameMask, persons: int) -> torch.Tensor:
+        """Features (N, D) of maps (N·M, D, T', V'): the mean over valid frames and all
+        positions, then over persons."""
+        return mask.mean(maps).view(-1, persons, maps.shape[1]).mean(dim=1)
+
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Average over valid frames and positions, then over persons."""
-        n, m = x.shape[0], x.shape[4]
         maps, mask = self._maps(x, lengths)
-        return mask.mean(maps).view(n, m, -1).mean(dim=1)
+        return self.pool(maps, mask, x.shape[4])
