@@ -10,6 +10,7 @@ from skelssl.losses import (
     multi_positive_infonce,
     nt_xent,
     sequence_mse,
+    similarity_mining_loss,
 )
 
 
@@ -111,3 +112,20 @@ def test_d3m_term_is_the_cross_entropy_of_the_detached_normal_distribution():
     torch.testing.assert_close(loss, torch.tensor(expected))
     loss.backward()
     assert normal.grad is None and extreme.grad is not None  # the target is detached
+
+
+def test_similarity_mining_is_the_kl_from_the_sharp_teacher_to_the_student():
+    student = torch.tensor([[0.2, 0.5, -0.1]], requires_grad=True)
+    teacher = torch.tensor([[0.3, 0.1, 0.0]], requires_grad=True)
+
+    def softmax(row, tau):
+        weights = [math.exp(v / tau) for v in row]
+        return [w / sum(weights) for w in weights]
+
+    p = softmax(teacher[0].tolist(), 0.04)
+    q = softmax(student[0].tolist(), 0.1)
+    expected = sum(a * math.log(a / b) for a, b in zip(p, q, strict=True))
+    loss = similarity_mining_loss(student, teacher, 0.1, 0.04)
+    torch.testing.assert_close(loss, torch.tensor(expected))
+    loss.backward()
+    assert teacher.grad is None and student.grad is not None

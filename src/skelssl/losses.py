@@ -91,3 +91,14 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.1) -> tor
         torch.eye(2 * count, dtype=torch.bool, device=z.device), float("-inf"))
     partner = torch.arange(2 * count, device=z.device).roll(count)
     return F.cross_entropy(logits, partner)
+
+
+def similarity_mining_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
+                           student_temperature: float = 0.1, teacher_temperature: float = 0.04
+                           ) -> torch.Tensor:
+    """ActCLR's similarity mining (eq. 9): KL(p_k ‖ p_q), mean over samples, with
+    p_k = softmax(teacher_logits / τ_k) (detached: the key's similarities to the memory bank)
+    and p_q = softmax(student_logits / τ_q) (the query's)."""
+    target = F.softmax(teacher_logits.detach().float() / teacher_temperature, dim=1)
+    log_student = F.log_softmax(student_logits.float() / student_temperature, dim=1)
+    return F.kl_div(log_student, target, reduction="batchmean")
