@@ -7,7 +7,7 @@ import torch
 from skelssl.transforms.masks import valid_frames
 
 
-def _take_frames(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+def take_frames(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     """x[n, :, index[n, i]] for an index[N, T'] of frame numbers."""
     n, c, _, v, m = x.shape
     t = index.shape[1]
@@ -21,17 +21,27 @@ def resize_valid(x: torch.Tensor, lengths: torch.Tensor, frames: int
     Output frame ``i`` samples source time ``i·(L−1)/(frames−1)`` (end points kept). A 1-frame
     sequence becomes ``frames`` copies of its frame. Returns the new batch and its lengths.
     """
+    start = torch.zeros(x.shape[0], device=x.device, dtype=x.dtype)
+    window = lengths.to(x.device).clamp(min=1).to(x.dtype)
+    return resample_window(x, start, window, frames), torch.full_like(lengths, frames)
+
+
+def resample_window(x: torch.Tensor, start: torch.Tensor, window: torch.Tensor, frames: int
+                    ) -> torch.Tensor:
+    """Frames ``start[n] .. start[n] + window[n] − 1`` of each sample (whole numbers, at least
+    one frame) linearly resampled to ``frames``: output frame ``i`` samples source time
+    ``start + i·(window − 1)/(frames − 1)``, both end points kept."""
     if frames < 1:
         raise ValueError(f"frames must be at least 1, got {frames}")
     n = x.shape[0]
-    last = (lengths.to(x.device) - 1).clamp(min=0).to(x.dtype)
-    step = last / (frames - 1) if frames > 1 else torch.zeros_like(last)
-    source = torch.arange(frames, device=x.device, dtype=x.dtype)[None, :] * step[:, None]
+    last = start + window - 1
+    step = (window - 1) / (frames - 1) if frames > 1 else torch.zeros_like(window)
+    source = start[:, None] + torch.arange(frames, device=x.device, dtype=x.dtype)[None] * \
+        step[:, None]
     lower = source.floor().long()
     upper = torch.minimum(lower + 1, last.long()[:, None])
     weight = (source - lower.to(x.dtype)).view(n, 1, frames, 1, 1)
-    out = _take_frames(x, lower) * (1 - weight) + _take_frames(x, upper) * weight
-    return out, torch.full_like(lengths, frames)
+    return take_frames(x, lower) * (1 - weight) + take_frames(x, upper) * weight
 
 
 def mirror_index(index: torch.Tensor, frames: int) -> torch.Tensor:
@@ -51,7 +61,7 @@ def temporal_crop(x: torch.Tensor, padding_ratio: int = 6,
     pad = t // padding_ratio
     start = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=x.device)
     index = mirror_index(start[:, None] - pad + torch.arange(t, device=x.device)[None], t)
-    return _take_frames(x, index)
+    return take_frames(x, index)
 
 
 FRAME_CAPS = ("even", "stride")
@@ -84,7 +94,7 @@ def cap_frames(x: torch.Tensor, lengths: torch.Tensor, max_frames: int, mode: st
     index = torch.where(long, picked, steps[None].expand_as(picked))
     new_lengths = lengths.clamp(max=max_frames)
     keep = valid_frames(new_lengths, out_frames)[:, None, :, None, None].to(x.dtype)
-    return _take_frames(x, index.clamp(max=t - 1)) * keep, new_lengths
+    return take_frames(x, index.clamp(max=t - 1)) * keep, new_lengths
 
 
 def reverse_valid(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -93,4 +103,4 @@ def reverse_valid(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     steps = torch.arange(t, device=x.device)[None]
     last = (lengths.to(x.device) - 1)[:, None]
     index = torch.where(steps <= last, last - steps, steps)
-    return _take_frames(x, index)
+    return take_frames(x, index)
