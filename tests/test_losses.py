@@ -3,6 +3,7 @@ import math
 import torch
 
 from skelssl.losses import (
+    cross_contrast,
     distillation_loss,
     distribution_divergence,
     infonce,
@@ -129,3 +130,21 @@ def test_similarity_mining_is_the_kl_from_the_sharp_teacher_to_the_student():
     torch.testing.assert_close(loss, torch.tensor(expected))
     loss.backward()
     assert teacher.grad is None and student.grad is not None
+
+
+def test_cross_contrast_matches_a_hand_computation_and_is_symmetric_in_the_pair():
+    q_a = torch.tensor([[1.0, 0.0]])
+    k_a = torch.tensor([[0.6, 0.8]])
+    queue_a = torch.tensor([[0.0, 1.0], [-1.0, 0.0]])
+    q_b = torch.tensor([[0.0, 1.0]])
+    k_b = torch.tensor([[0.8, 0.6]])
+    queue_b = torch.tensor([[1.0, 0.0], [0.0, -1.0]])
+    tau = 0.5
+    # q_a against b: [q_a·k_b, q_a·Q_b] = [0.8, 1, 0]; q_b against a: [0.8, 1, 0]
+    a_to_b = -0.8 / tau + math.log(math.exp(0.8 / tau) + math.exp(1 / tau) + 1)
+    b_to_a = -0.8 / tau + math.log(math.exp(0.8 / tau) + math.exp(1 / tau) + 1)
+    loss = cross_contrast(q_a, k_a, queue_a, q_b, k_b, queue_b, tau)
+    torch.testing.assert_close(loss, torch.tensor(a_to_b + b_to_a))
+    torch.testing.assert_close(cross_contrast(q_b, k_b, queue_b, q_a, k_a, queue_a, tau), loss)
+    torch.testing.assert_close(loss, infonce(q_a, k_b, queue_b, tau) + infonce(q_b, k_a, queue_a,
+                                                                               tau))

@@ -102,3 +102,12 @@ def similarity_mining_loss(student_logits: torch.Tensor, teacher_logits: torch.T
     target = F.softmax(teacher_logits.detach().float() / teacher_temperature, dim=1)
     log_student = F.log_softmax(student_logits.float() / student_temperature, dim=1)
     return F.kl_div(log_student, target, reduction="batchmean")
+
+
+def cross_contrast(q_a: torch.Tensor, k_a: torch.Tensor, queue_a: torch.Tensor,
+                   q_b: torch.Tensor, k_b: torch.Tensor, queue_b: torch.Tensor,
+                   temperature: float = 0.07) -> torch.Tensor:
+    """ISC's inter-skeleton contrast of representations a and b (eqs. 6–8): each one's
+    queries against the other's keys and queue, InfoNCE(q_a, k_b, Q_b) + InfoNCE(q_b, k_a, Q_a)."""
+    return (infonce(q_a, k_b, queue_b, temperature)
+            + infonce(q_b, k_a, queue_a, temperature))

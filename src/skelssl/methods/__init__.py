@@ -14,6 +14,7 @@ from skelssl.methods.aimclr import AimCLR
 from skelssl.methods.base import Batch, Method, RunWeights, TrainingProgress, as_method
 from skelssl.methods.crossclr import CrosSCLR
 from skelssl.methods.crrl import CRRL
+from skelssl.methods.isc import ISC
 from skelssl.methods.skeletonclr import SkeletonCLR
 from skelssl.methods.supervised import Supervised
 from skelssl.methods.viewclr import ViewCLR
@@ -21,7 +22,8 @@ from skelssl.models import build_encoder
 from skelssl.skeleton import Layout
 
 METHODS: dict[str, Any] = {"skeletonclr": SkeletonCLR, "crossclr": CrosSCLR, "crrl": CRRL,
-                           "viewclr": ViewCLR, "aimclr": AimCLR, "supervised": Supervised}
+                           "viewclr": ViewCLR, "aimclr": AimCLR, "isc": ISC,
+                           "supervised": Supervised}
 
 
 def build_method(method: Any, encoders: dict[str, Any], *, layout: Layout, channels: int,
@@ -42,5 +44,5 @@ def build_method(method: Any, encoders: dict[str, Any], *, layout: Layout, chann
     return cls.from_config(method, layout=layout, encoders=make_encoder)
 
 
-__all__ = ["CRRL", "AimCLR", "METHODS", "Batch", "CrosSCLR", "Method", "RunWeights", "SkeletonCLR",
-           "Supervised", "TrainingProgress", "ViewCLR", "as_method", "build_method"]
+__all__ = ["CRRL", "ISC", "METHODS", "AimCLR", "Batch", "CrosSCLR", "Method", "RunWeights",
+           "SkeletonCLR", "Supervised", "TrainingProgress", "ViewCLR", "as_method", "build_method"]
