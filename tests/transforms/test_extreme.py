@@ -10,11 +10,14 @@ import torch
 from skelssl.skeleton import NTU25
 from skelssl.transforms.extreme import (
     axis_mask,
+    bone_rescale,
     gaussian_kernels,
     main_axis_rotation,
     noise_sometimes,
     spatial_flip,
+    speed_resample,
     temporal_blur,
+    time_flip,
 )
 
 N, T, V, M = 64, 20, NTU25.num_joints, 2
@@ -123,3 +126,47 @@ def test_blur_is_a_kernel_weighted_mean_inside_the_sequence():
     raw = gaussian_kernels(torch.tensor([1.0]), 15, normalise=False)[0]
     torch.testing.assert_close(released[:, :, t], (x[:, :, t - 7:t + 8] * raw.view(
         1, 1, 15, 1, 1)).sum(dim=2))
+
+
+def test_speed_resample_plays_the_sequence_faster_or_slower_from_its_start():
+    t = torch.arange(T).float().view(1, 1, T, 1, 1).expand(N, 3, T, V, M)  # value = time
+    y = speed_resample(t, 1.0, (0.5, 1.5), generator())
+    time = y[:, 0, :, 0, 0]
+    assert (time[:, 0] == 0).all()  # every sample starts at its first frame
+    played = time != 0
+    played[:, 0] = True
+    frames = played.sum(dim=1)  # ⌊T·r⌋ frames, zeros after
+    assert frames.min() >= T // 2 and frames.max() <= T
+    steps = torch.stack([time[n, 1:frames[n]].diff().mean() if frames[n] > 2 else
+                         torch.tensor(1.0) for n in range(N)])
+    # squeezed to ⌊T·r⌋ < T frames it runs faster, (T − 1)/(⌊T·r⌋ − 1) frames per frame;
+    # stretched (r > 1) it runs slower and its first T frames fill the output
+    faster = frames < T
+    expected = (T - 1) / (frames[faster].float() - 1).clamp(min=1)
+    torch.testing.assert_close(steps[faster], expected, rtol=1e-4, atol=1e-4)
+    assert (steps[~faster] <= 1 + 1e-5).all()
+    assert (steps > 1.2).any() and (steps < 0.9).any()
+
+
+def test_bone_rescale_shrinks_each_bone_by_its_own_factor_and_keeps_directions():
+    x = batch()
+    parents = list(NTU25.parents)
+    y = bone_rescale(x, parents, 0.5, generator())
+    index = torch.tensor(parents)
+    before, after = x - x[:, :, :, index], y - y[:, :, :, index]
+    ratio = after.norm(dim=1) / before.norm(dim=1).clamp(min=1e-6)  # (N, T, V, M)
+    bones = [v for v, p in enumerate(parents) if v != p]
+    ratio = ratio[:, :, bones]
+    torch.testing.assert_close(ratio, ratio[:, :1].expand_as(ratio))  # one factor per bone
+    assert ratio.max() <= 0.5 + 1e-5 and ratio.min() >= 0
+    cos = torch.nn.functional.cosine_similarity(before[:, :, :, bones], after[:, :, :, bones],
+                                                dim=1)
+    assert (cos[ratio > 1e-3] > 0.999).all()  # directions kept
+    torch.testing.assert_close(y[:, :, :, NTU25.center], x[:, :, :, NTU25.center])
+
+
+def test_time_flip_twice_is_the_identity():
+    x = batch()
+    y = time_flip(x, 1.0, generator())
+    torch.testing.assert_close(y[:, :, 0], x[:, :, -1])
+    torch.testing.assert_close(time_flip(y, 1.0, generator()), x)

@@ -13,6 +13,7 @@ import torch
 
 from skelssl.transforms.masks import valid_frames
 from skelssl.transforms.spatial import gaussian_noise, rotation_zyx
+from skelssl.transforms.temporal import interpolate_frames
 
 
 def chosen(n: int, probability: float, generator: torch.Generator | None,
@@ -99,3 +100,55 @@ def noise_sometimes(x: torch.Tensor, std: float = 0.01, probability: float = 0.5
     """Gaussian noise N(0, std²) on the chosen samples (absent persons and padding stay zero)."""
     noisy = gaussian_noise(x, std, generator)
     return _where(chosen(x.shape[0], probability, generator, x.device), noisy, x)
+
+
+def speed_resample(x: torch.Tensor, probability: float = 0.5,
+                   ratio_range: tuple[float, float] = (0.5, 1.5),
+                   generator: torch.Generator | None = None) -> torch.Tensor:
+    """Play the chosen samples at another speed: a ratio r ~ U(ratio_range) per sample resamples
+    the T frames to ⌊T·r⌋ (linearly) and keeps the first T, zeros after the end (ActCLR's strong
+    view; all T frames valid)."""
+    n, _, t = x.shape[:3]
+    low, high = ratio_range
+    ratio = low + (high - low) * torch.rand(n, generator=generator, device=x.device)
+    size = (t * ratio).floor().clamp(min=1)
+    # output frame i of a sequence stretched to `size` frames shows source time i·(T−1)/(size−1)
+    step = (t - 1) / (size - 1).clamp(min=1)
+    source = torch.arange(t, device=x.device)[None] * step[:, None]
+    inside = (torch.arange(t, device=x.device)[None] < size[:, None]).to(x.dtype)
+    last = torch.full((n,), t - 1, device=x.device)
+    played = interpolate_frames(x, source, last) * inside.view(n, 1, t, 1, 1)
+    return _where(chosen(n, probability, generator, x.device), played, x)
+
+
+def bone_rescale(x: torch.Tensor, parents: list[int], max_scale: float = 0.5,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+    """Every bone of every sample scaled by its own factor U(0, max_scale), the skeleton rebuilt
+    outwards from the root (ActCLR's strong view: bones shrink to at most half)."""
+    n, v = x.shape[0], x.shape[3]
+    parent = torch.tensor(parents, device=x.device)
+    bones = x - x[:, :, :, parent]
+    scale = torch.rand(n, v, generator=generator, device=x.device, dtype=x.dtype) * max_scale
+    scaled = bones * scale.view(n, 1, 1, v, 1)
+    out = x.clone()
+    for joint in _outward_order(parents):
+        if parents[joint] != joint:
+            out[:, :, :, joint] = out[:, :, :, parents[joint]] + scaled[:, :, :, joint]
+    return out
+
+
+def _outward_order(parents: list[int]) -> list[int]:
+    """Joints ordered so that every parent comes before its children."""
+    depth = []
+    for joint in range(len(parents)):
+        steps, node = 0, joint
+        while parents[node] != node:
+            node, steps = parents[node], steps + 1
+        depth.append(steps)
+    return sorted(range(len(parents)), key=depth.__getitem__)
+
+
+def time_flip(x: torch.Tensor, probability: float = 0.5,
+              generator: torch.Generator | None = None) -> torch.Tensor:
+    """Play the chosen samples backwards (all T frames valid)."""
+    return _where(chosen(x.shape[0], probability, generator, x.device), x.flip(2), x)

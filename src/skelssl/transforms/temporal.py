@@ -33,14 +33,20 @@ def resample_window(x: torch.Tensor, start: torch.Tensor, window: torch.Tensor, 
     ``start + i·(window − 1)/(frames − 1)``, both end points kept."""
     if frames < 1:
         raise ValueError(f"frames must be at least 1, got {frames}")
-    n = x.shape[0]
-    last = start + window - 1
     step = (window - 1) / (frames - 1) if frames > 1 else torch.zeros_like(window)
     source = start[:, None] + torch.arange(frames, device=x.device, dtype=x.dtype)[None] * \
         step[:, None]
+    return interpolate_frames(x, source, start + window - 1)
+
+
+def interpolate_frames(x: torch.Tensor, source: torch.Tensor, last: torch.Tensor
+                       ) -> torch.Tensor:
+    """x at fractional source times source[N, F] (linear between neighbouring frames, never
+    past frame ``last[n]``): [N, C, F, V, M]."""
+    source = torch.minimum(source, last[:, None].to(source.dtype))
     lower = source.floor().long()
     upper = torch.minimum(lower + 1, last.long()[:, None])
-    weight = (source - lower.to(x.dtype)).view(n, 1, frames, 1, 1)
+    weight = (source - lower.to(source.dtype)).to(x.dtype).view(source.shape[0], 1, -1, 1, 1)
     return take_frames(x, lower) * (1 - weight) + take_frames(x, upper) * weight
 
 
