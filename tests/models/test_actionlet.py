@@ -10,7 +10,7 @@ from skelssl.models.actionlet import (
     actionlet_pool,
     channel_weights,
     joint_smoothing,
-    upsample_frames,
+    upsample,
 )
 from skelssl.models.heads import projection_head
 from skelssl.models.stgcn import STGCN
@@ -86,8 +86,10 @@ def test_smoothing_averages_over_neighbours_or_parts():
 
 def test_upsampling_keeps_the_ends_and_interpolates_between():
     actionlet = torch.tensor([[[0.0, 1.0], [1.0, 0.0]]])  # 2 frames, 2 joints
-    stretched = upsample_frames(actionlet, 5)
+    stretched = upsample(actionlet, 5, 2)
     torch.testing.assert_close(stretched[0, :, 0], torch.tensor([0.0, 0.25, 0.5, 0.75, 1.0]))
+    image = upsample(torch.tensor([[[0.0, 1.0]]]), 3, 3)  # 1 × 2 map onto 3 frames × 3 joints
+    torch.testing.assert_close(image[0], torch.tensor([[0.0, 0.5, 1.0]] * 3))
 
 
 def test_safp_is_the_actionlet_weighted_mean_of_the_map():

@@ -10,6 +10,7 @@ from typing import Any
 
 from torch import nn
 
+from skelssl.methods.actclr import ActCLR
 from skelssl.methods.aimclr import AimCLR
 from skelssl.methods.base import Batch, Method, RunWeights, TrainingProgress, as_method
 from skelssl.methods.crossclr import CrosSCLR
@@ -22,7 +23,7 @@ from skelssl.models import build_encoder
 from skelssl.skeleton import Layout
 
 METHODS: dict[str, Any] = {"skeletonclr": SkeletonCLR, "crossclr": CrosSCLR, "crrl": CRRL,
-                           "viewclr": ViewCLR, "aimclr": AimCLR, "isc": ISC,
+                           "viewclr": ViewCLR, "aimclr": AimCLR, "actclr": ActCLR, "isc": ISC,
                            "supervised": Supervised}
 
 
@@ -44,5 +45,6 @@ def build_method(method: Any, encoders: dict[str, Any], *, layout: Layout, chann
     return cls.from_config(method, layout=layout, encoders=make_encoder)
 
 
-__all__ = ["CRRL", "ISC", "METHODS", "AimCLR", "Batch", "CrosSCLR", "Method", "RunWeights",
-           "SkeletonCLR", "Supervised", "TrainingProgress", "ViewCLR", "as_method", "build_method"]
+__all__ = ["CRRL", "ISC", "METHODS", "ActCLR", "AimCLR", "Batch", "CrosSCLR", "Method",
+           "RunWeights", "SkeletonCLR", "Supervised", "TrainingProgress", "ViewCLR", "as_method",
+           "build_method"]

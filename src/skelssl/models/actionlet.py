@@ -24,15 +24,21 @@ SCALING = ("max", "binary")
 
 
 def channel_weights(maps: torch.Tensor, embed: Callable[[torch.Tensor], torch.Tensor],
-                    anchor: torch.Tensor) -> torch.Tensor:
+                    anchor: torch.Tensor, singleton: bool = False) -> torch.Tensor:
     """α (B, C): the mean over (T, V) of the gradient of −cos(embed(maps), anchor) w.r.t. the
     maps (B, C, T, V); ``embed`` maps the feature maps to embeddings (B, D), ``anchor`` is
-    (D,) or (B, D). Nothing outside this function receives a gradient."""
+    (D,) or (B, D). Nothing outside this function receives a gradient. ``singleton`` takes the
+    cosine over a dimension of size one, as the released code does: every entry's cosine is
+    ±1, the gradient 0, and so is the actionlet."""
     with torch.enable_grad():
         dense = maps.detach().requires_grad_(True)
-        similarity = F.cosine_similarity(embed(dense), anchor.detach().expand(
-            dense.shape[0], -1), dim=1)
-        (gradient,) = torch.autograd.grad(-similarity.sum(), dense)
+        z = embed(dense)
+        target = anchor.detach().expand(z.shape[0], -1)
+        if singleton:
+            similarity = F.cosine_similarity(z[..., None], target[..., None], dim=-1).sum(dim=1)
+        else:
+            similarity = F.cosine_similarity(z, target, dim=1)
+        (gradient,) = torch.autograd.grad(-similarity.sum(), dense, allow_unused=False)
     return gradient.mean(dim=(2, 3))
 
 
@@ -43,7 +49,9 @@ def actionlet_map(maps: torch.Tensor, weights: torch.Tensor, smoothing: torch.Te
     map's maximum (``max``) or, as the released code (÷10⁻⁸, then clipped), pushed to 0/1
     (``binary``: any positive value becomes 1)."""
     saliency = F.relu(torch.einsum("bctv,bc->btv", maps.detach(), weights))
-    smoothed = saliency @ smoothing.to(saliency.dtype)
+    # a map whose positions are not joints (a pseudo-image's) is not smoothed over the skeleton
+    same = saliency.shape[-1] == smoothing.shape[0]
+    smoothed = saliency @ smoothing.to(saliency.dtype) if same else saliency
     if scaling == "binary":
         return (smoothed > 0).to(smoothed.dtype)
     if scaling != "max":
@@ -71,11 +79,15 @@ def joint_smoothing(layout: Layout, mode: str = "adjacency") -> torch.Tensor:
     return linked / linked.sum(dim=0, keepdim=True)
 
 
-def upsample_frames(actionlet: torch.Tensor, frames: int) -> torch.Tensor:
-    """A (B, T', V) stretched to (B, frames, V) by linear interpolation over time."""
-    stretched = F.interpolate(actionlet.transpose(1, 2), size=frames, mode="linear",
-                              align_corners=True)
-    return stretched.transpose(1, 2)
+def upsample(actionlet: torch.Tensor, frames: int, joints: int) -> torch.Tensor:
+    """A (B, T', V') stretched to (B, frames, joints): linear over time (bilinear when the map's
+    positions are not the joints, as a pseudo-image's)."""
+    if actionlet.shape[2] == joints:
+        stretched = F.interpolate(actionlet.transpose(1, 2), size=frames, mode="linear",
+                                  align_corners=True)
+        return stretched.transpose(1, 2)
+    return F.interpolate(actionlet[:, None], size=(frames, joints), mode="bilinear",
+                         align_corners=True)[:, 0]
 
 
 def actionlet_pool(maps: torch.Tensor, actionlet: torch.Tensor, eps: float = 1e-6

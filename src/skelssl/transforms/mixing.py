@@ -18,7 +18,7 @@ def partner_index(n: int, generator: torch.Generator | None = None,
     """(N,) index of each sample's partner: the batch rolled by a random shift in 1..N−1."""
     if n < 2:
         raise ValueError(f"mixing needs at least 2 samples in a batch, got {n}")
-    shift = int(torch.randint(1, n, (1,), generator=generator))
+    shift = int(torch.randint(1, n, (1,), generator=generator, device=device))
     return (torch.arange(n, device=device) + shift) % n
 
 
@@ -49,8 +49,9 @@ def region_mask(x: torch.Tensor, parts: list[tuple[int, ...]], part_range: tuple
     device = x.device
     joints = torch.zeros(n, v, device=device, dtype=x.dtype)
     for sample in range(n):
-        count = int(torch.randint(part_range[0], part_range[1] + 1, (1,), generator=generator))
-        order = torch.randperm(len(parts), generator=generator)[:count]
+        count = int(torch.randint(part_range[0], part_range[1] + 1, (1,), generator=generator,
+                                  device=device))
+        order = torch.randperm(len(parts), generator=generator, device=device)[:count]
         for part in order.tolist():
             joints[sample, list(parts[part])] = 1
     length = torch.randint(frame_range[0], frame_range[1] + 1, (n,), generator=generator,

@@ -1,0 +1,339 @@
+"""ActCLR (Lin et al., CVPR 2023), stage 2 on an AimCLR run: actionlet-dependent contrast.
+
+    both encoders start from the AimCLR run's query encoder (``init``)
+    for each batch of joints x:
+        weak_k, weak_p = normal(x), normal(x); medium, strong = extreme(x), stronger(x)
+        anchor z̄ = key(mean of the batch's weak view)               # the static anchor
+        A(v) = actionlet of view v against z̄ (key encoder)          # where v moves
+        q1 = query(A·medium + (1 − A)·strong)                        # MATS, A = A(medium)
+        q2 = query(A·adain(weak_p) + (1 − A)·mix(adain(weak_p)))     # MATS, A = A(weak_p)
+        k = key head(SAFP(key maps of weak_k, A(weak_k)))            # offline, actionlet-pooled
+        loss = Σ_q KL(softmax(k·M / τ_k) ‖ softmax(q·M / τ_q))       # similarity mining, eq. 9
+        M ← k (the memory bank); θ_k ← m·θ_k + (1 − m)·θ_q
+
+A curriculum lowers the number of active augmentations of the medium (5) and strong (7) views
+over the epochs. docs/methods/actclr.md lists every switch and the released code's variants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal, cast
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from skelssl.errors import ConfigError
+from skelssl.losses import similarity_mining_loss
+from skelssl.methods.base import Batch, EncoderFactory, RunWeights
+from skelssl.methods.collapse import collapse_metrics
+from skelssl.methods.moco import FeatureQueue, momentum_copy, momentum_update
+from skelssl.methods.skeletonclr import shear_and_crop
+from skelssl.models.actionlet import (
+    actionlet_map,
+    actionlet_pool,
+    channel_weights,
+    joint_smoothing,
+    upsample,
+)
+from skelssl.models.base import feature_dim_of
+from skelssl.models.heads import projection_head
+from skelssl.models.masking import FrameMask, MapEncoder
+from skelssl.models.stream_encoder import StreamEncoder
+from skelssl.schema import AtLeastOne, Fraction, NonNegative, Positive
+from skelssl.skeleton import Layout
+from skelssl.transforms import extreme, mixing
+from skelssl.transforms.streams import Stream, stream
+
+
+@dataclass
+class ActCLRConfig:
+    """Method section of a config (defaults: the paper's settings)."""
+
+    name: str = "actclr"
+    stream: Stream = "joint"
+    init: str | None = None  # the AimCLR run whose query encoder both encoders start from
+    queue_size: AtLeastOne = 65536  # the memory bank M
+    projection_dim: AtLeastOne = 128
+    momentum: Fraction = 0.999
+    student_temperature: Positive = 0.1  # τ_q
+    teacher_temperature: Positive = 0.04  # τ_k
+    teacher_cutoff: float | None = None  # released code: 0.95 (bank entries above: −1)
+    teacher_topk: AtLeastOne | None = None  # released code: 8192 of the bank kept
+    square_student: bool = False  # released code: the student's similarities squared
+    shear_beta: NonNegative = 0.5
+    padding_ratio: AtLeastOne = 6
+    anchor: Literal["batch", "dataset"] = "batch"  # the static anchor's average motion
+    actionlet_features: Literal["difference", "dense"] = "difference"  # h − h̄ | h (eq. 4)
+    actionlet_smoothing: Literal["adjacency", "parts"] = "adjacency"  # eq. 5 | released code
+    actionlet_scaling: Literal["max", "binary"] = "max"  # A / max | released 0/1
+    actionlet_cosine: Literal["channel", "singleton"] = "channel"  # singleton: released bug
+    mats: bool = True  # actionlet-dependent mixing of the views (false: whole sequences)
+    offline_pooling: Literal["safp", "mix", "global"] = "safp"  # eq. 8 | ½ + ½ | plain mean
+    online_pooling: Literal["global", "safp"] = "global"  # Table 9: SAFP on the query side
+    curriculum: list[int] = field(default_factory=lambda: [100, 200, 300])
+    flip_probability: Fraction = 0.5
+    rotation_degrees: NonNegative = 30.0
+    rotation_other_degrees: NonNegative = 1.0
+    noise_std: NonNegative = 0.01  # medium view
+    strong_noise_std: NonNegative = 0.05  # strong view
+    noise_probability: Fraction = 0.5
+    blur_probability: Fraction = 0.5
+    mask_probability: Fraction = 0.5
+    speed_probability: Fraction = 0.5
+    speed_range: list[float] = field(default_factory=lambda: [0.5, 1.5])
+    bone_scale: NonNegative = 0.5  # strong view: each bone × U(0, bone_scale)
+    mix_parts: list[int] = field(default_factory=lambda: [2, 3])  # body parts pasted
+    mix_frames: list[int] = field(default_factory=lambda: [15, 35])  # frames pasted
+
+    def __post_init__(self) -> None:
+        """Settings the field types alone do not express."""
+        if len(self.curriculum) != 3 or sorted(self.curriculum) != self.curriculum:
+            raise ConfigError(f"method.curriculum = {self.curriculum}: expected three "
+                              "increasing epochs")
+        for key in ("speed_range", "mix_parts", "mix_frames"):
+            low_high = getattr(self, key)
+            if len(low_high) != 2 or not 0 < low_high[0] <= low_high[1]:
+                raise ConfigError(f"method.{key} = {low_high}: expected [low, high] with "
+                                  "0 < low ≤ high")
+        if self.teacher_topk is not None and self.teacher_topk > self.queue_size:
+            raise ConfigError(f"method.teacher_topk = {self.teacher_topk}: expected at most "
+                              f"the queue size ({self.queue_size})")
+
+
+def active_augmentations(epoch: int, curriculum: list[int]) -> tuple[int, int]:
+    """How many of the medium view's 5 and the strong view's 7 augmentations are active:
+    all before the first curriculum epoch, then 3 and 5, then 1 and 3, then none."""
+    stage = sum(epoch >= boundary for boundary in curriculum)
+    return ((5, 7), (3, 5), (1, 3), (0, 0))[stage]
+
+
+class ActCLR(nn.Module):
+    """Query and momentum key encoders with heads, a memory bank and the actionlet machinery."""
+
+    Config = ActCLRConfig
+    encoder_slots: ClassVar[dict[str, set[str]]] = {"encoder": {"feature_maps"}}
+    smoothing: torch.Tensor
+    motion_sum: torch.Tensor
+    motion_count: torch.Tensor
+    dataset_motion: torch.Tensor
+
+    def __init__(self, config: ActCLRConfig, *, layout: Layout,
+                 encoders: EncoderFactory) -> None:
+        super().__init__()
+        self.config = config
+        self.layout = layout
+        self.encoder_q = encoders("encoder")
+        dim = feature_dim_of(self.encoder_q)
+        self.head_q = projection_head(dim, dim, config.projection_dim)
+        self.encoder_k = momentum_copy(self.encoder_q)
+        self.head_k = momentum_copy(self.head_q)
+        self.queue = FeatureQueue(config.queue_size, config.projection_dim)
+        self.register_buffer("smoothing", joint_smoothing(layout, config.actionlet_smoothing))
+        self.register_buffer("motion_sum", torch.zeros(0))  # dataset anchor: this epoch's sum
+        self.register_buffer("motion_count", torch.zeros(()))
+        self.register_buffer("dataset_motion", torch.zeros(0))  # the last full epoch's mean
+
+    @classmethod
+    def from_config(cls, config: ActCLRConfig, *, layout: Layout,
+                    encoders: EncoderFactory) -> ActCLR:
+        return cls(config, layout=layout, encoders=encoders)
+
+    def weights_from_runs(self) -> list[RunWeights]:
+        """The stage-1 run's query encoder (its encoder for this stream) into the query."""
+        if self.config.init is None:
+            return []
+        return [RunWeights(self.config.init, self.config.stream, self.encoder_q)]
+
+    def on_train_start(self) -> None:
+        """Both encoders start from the stage-1 encoder."""
+        self.encoder_k.load_state_dict(self.encoder_q.state_dict())
+
+    def on_epoch_start(self, epoch: int) -> None:
+        """The dataset anchor moves to the mean motion of the epoch just seen."""
+        if self.config.anchor == "dataset" and float(self.motion_count) > 0:
+            self.dataset_motion = self.motion_sum / self.motion_count
+            self.motion_sum = torch.zeros_like(self.motion_sum)
+            self.motion_count = torch.zeros_like(self.motion_count)
+
+    # --- views -----------------------------------------------------------------------------
+
+    def normal(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        return shear_and_crop(x, self.config.shear_beta, self.config.padding_ratio, generator)
+
+    def augmented(self, x: torch.Tensor, strong: bool, epoch: int,
+                  generator: torch.Generator | None) -> torch.Tensor:
+        """The medium (AimCLR's extreme) or strong view, with the curriculum's number of
+        augmentations active per sample (a random subset of them)."""
+        c = self.config
+        view = self.normal(x, generator)
+        lengths = torch.full((x.shape[0],), x.shape[2], device=x.device)
+        steps = [
+            lambda v: extreme.spatial_flip(v, self.layout.flip_index, c.flip_probability,
+                                           generator),
+            lambda v: extreme.main_axis_rotation(v, c.rotation_degrees,
+                                                 c.rotation_other_degrees, generator),
+            lambda v: extreme.noise_sometimes(v, c.strong_noise_std if strong else c.noise_std,
+                                              c.noise_probability, generator),
+            lambda v: extreme.temporal_blur(v, lengths, c.blur_probability,
+                                            generator=generator),
+            lambda v: extreme.axis_mask(v, c.mask_probability, generator)]
+        if strong:
+            steps += [
+                lambda v: extreme.speed_resample(v, c.speed_probability,
+                                                 (c.speed_range[0], c.speed_range[1]), generator),
+                lambda v: extreme.bone_rescale(v, list(self.layout.parents), c.bone_scale,
+                                               generator)]
+        count = active_augmentations(epoch, c.curriculum)[int(strong)]
+        rank = torch.rand(x.shape[0], len(steps), generator=generator,
+                          device=x.device).argsort(dim=1).argsort(dim=1)
+        for index, step in enumerate(steps):
+            active = (rank[:, index] < count).view(-1, 1, 1, 1, 1)
+            view = torch.where(active, step(view), view)
+        return view
+
+    def mixed(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """Skeleton Mix with a partner: CutMix (p ½), ResizeMix (¼) or Mixup (¼) per batch."""
+        c = self.config
+        partner = mixing.partner_index(x.shape[0], generator, x.device)
+        choice = float(torch.rand((), generator=generator, device=x.device))
+        if choice < 0.25:
+            return mixing.mixup(x, partner, generator)[0]
+        mask = mixing.region_mask(x, list(self.layout.parts.values()),
+                                  (c.mix_parts[0], c.mix_parts[1]),
+                                  (c.mix_frames[0], c.mix_frames[1]), generator)
+        paste = mixing.resizemix if choice < 0.5 else mixing.cutmix
+        return paste(x, partner, mask)
+
+    # --- actionlets ------------------------------------------------------------------------
+
+    def anchor_motion(self, weak: torch.Tensor) -> torch.Tensor:
+        """The average motion (1, C, T, V, M): the batch's, or the last epoch's (dataset)."""
+        batch_mean = weak.mean(dim=0, keepdim=True)
+        if self.config.anchor == "batch":
+            return batch_mean
+        total = weak.detach().sum(dim=0, keepdim=True)
+        self.motion_sum = total if self.motion_sum.numel() == 0 else self.motion_sum + total
+        self.motion_count = self.motion_count + weak.shape[0]
+        return self.dataset_motion if self.dataset_motion.numel() else batch_mean
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
+        """The anchor buffers take the shape of the data: resize them before loading."""
+        for name in ("motion_sum", "dataset_motion"):
+            if prefix + name in state_dict:
+                setattr(self, name, torch.empty_like(state_dict[prefix + name]))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def key_maps(self, view: torch.Tensor) -> tuple[torch.Tensor, FrameMask]:
+        """The key encoder's last feature maps of a view (in the stream) and their mask."""
+        return cast(MapEncoder, self.encoder_k).maps_and_mask(stream(view, self.config.stream,
+                                                                     self.layout))
+
+    def actionlets(self, view: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
+        """A (N·M, T', V') of a view against the anchor motion, by the key encoder."""
+        c = self.config
+        encoder = cast(MapEncoder, self.encoder_k)
+        persons = view.shape[4]
+        with torch.no_grad():
+            anchor_maps, anchor_mask = self.key_maps(anchor)
+            anchor_z = self.head_k(encoder.pool(anchor_maps, anchor_mask, persons))[0]
+        maps, mask = self.key_maps(view)
+
+        def embed(dense: torch.Tensor) -> torch.Tensor:
+            return self.head_k(encoder.pool(dense, mask, persons))
+
+        weights = channel_weights(maps, embed, anchor_z, singleton=c.actionlet_cosine ==
+                                  "singleton")
+        features = maps
+        if c.actionlet_features == "difference":
+            features = maps - anchor_maps.repeat(view.shape[0], 1, 1, 1)
+        return actionlet_map(features, weights, self.smoothing, c.actionlet_scaling)
+
+    def at_input(self, actionlet: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        """A (N·M, T', V') as weights (N, 1, T, V, M) for sequences like ``like``."""
+        n, _, t, v, m = like.shape
+        full = upsample(actionlet, t, v).view(n, m, t, v)
+        return full.permute(0, 2, 3, 1).unsqueeze(1).to(like.dtype)
+
+    # --- training --------------------------------------------------------------------------
+
+    def embed_query(self, view: torch.Tensor, actionlet: torch.Tensor | None) -> torch.Tensor:
+        encoder = cast(MapEncoder, self.encoder_q)
+        maps, mask = encoder.maps_and_mask(stream(view, self.config.stream, self.layout))
+        if self.config.online_pooling == "safp" and actionlet is not None:
+            features = actionlet_pool(maps, actionlet).view(view.shape[0], view.shape[4], -1)
+            return F.normalize(self.head_q(features.mean(dim=1)), dim=1)
+        return F.normalize(self.head_q(encoder.pool(maps, mask, view.shape[4])), dim=1)
+
+    @torch.no_grad()
+    def embed_key(self, view: torch.Tensor, actionlet: torch.Tensor) -> torch.Tensor:
+        momentum_update(self.encoder_k, self.encoder_q, self.config.momentum)
+        momentum_update(self.head_k, self.head_q, self.config.momentum)
+        encoder = cast(MapEncoder, self.encoder_k)
+        maps, mask = self.key_maps(view)
+        persons = view.shape[4]
+        pooled = actionlet_pool(maps, actionlet).view(view.shape[0], persons, -1).mean(dim=1)
+        plain = encoder.pool(maps, mask, persons)
+        pooling = self.config.offline_pooling
+        if pooling == "global":
+            return F.normalize(self.head_k(plain), dim=1)
+        if pooling == "safp":
+            return F.normalize(self.head_k(pooled), dim=1)
+        return F.normalize(0.5 * self.head_k(plain) + 0.5 * self.head_k(pooled), dim=1)
+
+    def mining(self, q: torch.Tensor, k: torch.Tensor, bank: torch.Tensor) -> torch.Tensor:
+        """Similarity mining between a query and the key over the memory bank (eq. 9)."""
+        c = self.config
+        student, teacher = q.float() @ bank.t(), k.float() @ bank.t()
+        if c.square_student:
+            student = student ** 2
+        if c.teacher_cutoff is not None:
+            teacher = teacher.masked_fill(teacher > c.teacher_cutoff, -1.0)
+        if c.teacher_topk is not None:
+            teacher, index = teacher.topk(c.teacher_topk, dim=1)
+            student = student.gather(1, index)
+        return similarity_mining_loss(student, teacher, c.student_temperature,
+                                      c.teacher_temperature)
+
+    def training_step(self, batch: Batch, epoch: int,
+                      generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        """One ActCLR step on a batch of joints x[N, C, T, V, M] (all T frames valid)."""
+        x = batch.x
+        weak_k, weak_p = self.normal(x, generator), self.normal(x, generator)
+        medium = self.augmented(x, False, epoch, generator)
+        strong = self.augmented(x, True, epoch, generator)
+        anchor = self.anchor_motion(weak_k)
+        actionlet_k = self.actionlets(weak_k, anchor)
+        k = self.embed_key(weak_k, actionlet_k)
+        styled = mixing.skeleton_adain(weak_p, mixing.partner_index(x.shape[0], generator,
+                                                                    x.device))
+        mixed = self.mixed(styled, generator)
+        views = []
+        for kept, replaced in ((medium, strong), (styled, mixed)):
+            actionlet = self.actionlets(kept, anchor)
+            if self.config.mats:
+                weight = self.at_input(actionlet, kept)
+                views.append((weight * kept + (1 - weight) * replaced, actionlet))
+            else:
+                views.append((replaced, actionlet))
+        bank = self.queue.keys.clone().detach()
+        out: dict[str, torch.Tensor] = {}
+        loss = torch.zeros((), device=x.device)
+        for index, (view, actionlet) in enumerate(views, 1):
+            q = self.embed_query(view, actionlet)
+            term = self.mining(q, k, bank)
+            out[f"loss_view{index}"] = term.detach()
+            loss = loss + term
+            if index == 1:
+                out.update(collapse_metrics(q))
+        self.queue.push(k)
+        out["actionlet_mean"] = actionlet_k.mean().detach()
+        medium_count, strong_count = active_augmentations(epoch, self.config.curriculum)
+        out["augmentations"] = torch.tensor(float(medium_count + strong_count))
+        return {"loss": loss, **out}
+
+    def encoders(self) -> dict[str, StreamEncoder]:
+        """The query encoder, fed with this method's stream."""
+        return {self.config.stream: StreamEncoder(self.encoder_q, self.config.stream,
+                                                  self.layout)}

@@ -1,0 +1,140 @@
+"""ActCLR: the curriculum, MATS's weights, the released-code switches, the dataset anchor across
+a reload, and stage 2 on an AimCLR run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import factory, tiny_config
+from skelssl.config import load_config
+from skelssl.engine.encoder_file import read_encoder_file
+from skelssl.engine.pipeline import load_pipeline, stage_configs
+from skelssl.engine.trainer import pretrain
+from skelssl.losses import similarity_mining_loss
+from skelssl.methods import Batch, as_method, build_method
+from skelssl.methods.actclr import ActCLR, ActCLRConfig, active_augmentations
+from skelssl.models.stgcn import STGCN
+from skelssl.skeleton import NTU25, load_layout
+
+CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs" / "actclr").glob("*.yaml"))
+
+
+def tiny_actclr(**options) -> ActCLR:
+    torch.manual_seed(0)
+    config = ActCLRConfig(queue_size=16, projection_dim=8, momentum=0.9, **options)
+    return ActCLR(config, layout=NTU25, encoders=factory(lambda: STGCN(
+        "ntu25", hidden_channels=4, feature_dim=16, dropout=0.0)))
+
+
+def batch() -> Batch:
+    x = torch.randn(4, 3, 12, 25, 2, generator=torch.Generator().manual_seed(0))
+    return Batch(x, torch.full((4,), 12))
+
+
+def test_the_curriculum_lowers_the_active_augmentations():
+    counts = [active_augmentations(epoch, [100, 200, 300]) for epoch in (0, 99, 100, 199, 200,
+                                                                          299, 300, 349)]
+    assert counts == [(5, 7), (5, 7), (3, 5), (3, 5), (1, 3), (1, 3), (0, 0), (0, 0)]
+
+
+def test_with_no_active_augmentation_a_view_is_the_normal_one():
+    method = tiny_actclr(curriculum=[1, 2, 3])
+    for strong in (False, True):
+        late = method.augmented(batch().x, strong, 3, torch.Generator().manual_seed(7))
+        normal = method.normal(batch().x, torch.Generator().manual_seed(7))
+        torch.testing.assert_close(late, normal)
+        early = method.augmented(batch().x, strong, 0, torch.Generator().manual_seed(7))
+        assert not torch.allclose(early, normal)
+
+
+def test_actionlet_weights_land_on_their_own_sample_person_frame_and_joint():
+    method = tiny_actclr()
+    like = torch.zeros(2, 3, 4, 25, 2)
+    actionlet = torch.zeros(4, 4, 25)  # rows: (sample 0, person 0), (0, 1), (1, 0), (1, 1)
+    actionlet[3, 2, 5] = 1.0  # sample 1, person 1, frame 2, joint 5
+    weights = method.at_input(actionlet, like)
+    assert weights.shape == (2, 1, 4, 25, 2)
+    assert weights[1, 0, 2, 5, 1] == 1 and weights.sum() == 1
+
+
+def test_the_released_singleton_cosine_gives_an_empty_actionlet():
+    x = batch().x
+    for cosine, empty in (("singleton", True), ("channel", False)):
+        method = tiny_actclr(actionlet_cosine=cosine)
+        actionlet = method.actionlets(x, x.mean(dim=0, keepdim=True))
+        assert bool((actionlet == 0).all()) == empty
+
+
+def test_mining_with_the_released_options_by_hand():
+    method = tiny_actclr(teacher_cutoff=0.95, teacher_topk=2, square_student=True)
+    bank = torch.nn.functional.normalize(torch.randn(5, 8, generator=torch.Generator()
+                                                     .manual_seed(0)), dim=1)
+    q = bank[:1] * 0.5 + bank[1:2] * 0.5
+    k = bank[:1]  # its similarity to bank[0] is 1: cut to −1
+    teacher = (k @ bank.t()).masked_fill(k @ bank.t() > 0.95, -1.0)
+    top, index = teacher.topk(2, dim=1)
+    student = ((q @ bank.t()) ** 2).gather(1, index)
+    torch.testing.assert_close(method.mining(q, k, bank),
+                               similarity_mining_loss(student, top, 0.1, 0.04))
+
+
+def test_the_dataset_anchor_survives_a_reload():
+    method = tiny_actclr(anchor="dataset")
+    for epoch in range(2):
+        method.on_epoch_start(epoch)
+        method.training_step(batch(), epoch, torch.Generator().manual_seed(epoch))
+    fresh = tiny_actclr(anchor="dataset")
+    fresh.load_state_dict(method.state_dict())
+    torch.testing.assert_close(fresh.dataset_motion, method.dataset_motion)
+    assert fresh.dataset_motion.shape == (1, 3, 12, 25, 2)
+
+
+def test_every_switch_trains(prepared_synthetic):
+    for options in ({"mats": False}, {"offline_pooling": "mix"}, {"offline_pooling": "global"},
+                    {"online_pooling": "safp"}, {"actionlet_features": "dense"},
+                    {"actionlet_smoothing": "parts", "actionlet_scaling": "binary"},
+                    {"anchor": "dataset"}):
+        out = tiny_actclr(**options).training_step(batch(), 0, torch.Generator().manual_seed(0))
+        assert torch.isfinite(out["loss"]), options
+        out["loss"].backward()
+
+
+def test_stage_two_starts_both_encoders_from_the_aimclr_run(tmp_path, prepared_synthetic):
+    aim = tiny_config(prepared_synthetic, train={"epochs": 1})
+    aim["method"] = {"name": "aimclr", "queue_size": 32, "projection_dim": 8, "momentum": 0.9,
+                     "mining_epoch": 0}
+    aim["encoder"]["dropout"] = 0.0
+    pretrain(load_config(aim), tmp_path / "aim", progress=False)
+    act = tiny_config(prepared_synthetic, train={"epochs": 0})
+    act["method"] = {"name": "actclr", "queue_size": 32, "projection_dim": 8,
+                     "init": str(tmp_path / "aim")}
+    act["encoder"]["dropout"] = 0.0
+    pretrain(load_config(act), tmp_path / "act", progress=False)
+    stage_one, stage_two = (read_encoder_file(tmp_path / name) for name in ("aim", "act"))
+    a, b = stage_one.states["joint"], stage_two.states["joint"]
+    assert all(torch.equal(a[key], b[key]) for key in a)
+    act["train"]["epochs"] = 1
+    history = pretrain(load_config(act), tmp_path / "act-1", progress=False)
+    assert history[0]["augmentations"] == 12.0 and 0 < history[0]["actionlet_mean"] <= 1
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_every_actclr_config_trains_a_few_steps(path):
+    """Each config's stage 2 (encoder shrunk), on random sequences of the dataset's shape."""
+    values = load_pipeline(path, ["encoder.hidden_channels=4", "encoder.feature_dim=16",
+                                  "stages.actclr.method.queue_size=64"])
+    name, config = stage_configs(values, Path("runs/x"))[-1]
+    assert name == "actclr" and config.method.init == str(Path("runs/x/aimclr"))
+    layout = load_layout("ucla20" if "nw-ucla" in path.name else "ntu25")
+    torch.manual_seed(0)
+    model = build_method(config.method, config.encoder_sections(), layout=layout, channels=3,
+                         persons=config.data.persons)
+    x = torch.randn(4, 3, 20, layout.num_joints, config.data.persons)
+    for epoch in range(2):
+        out = as_method(model).training_step(Batch(x, torch.full((4,), 20)), epoch,
+                                             torch.Generator().manual_seed(epoch))
+        out["loss"].backward()
+        assert torch.isfinite(out["loss"])
