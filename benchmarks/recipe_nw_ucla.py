@@ -41,7 +41,7 @@ from pathlib import Path
 import torch
 from collapse_nw_ucla import training_rows
 from floors import probe, raw_features
-from results import cell, provenance, save_figure, summary, write_results
+from results import cell, pretrain_seconds, provenance, save_figure, summary, write_results
 
 from skelssl.config import apply_overrides, load_config, read_yaml
 from skelssl.data.dataset import FITTING, VALIDATION
@@ -126,9 +126,15 @@ def train_and_score(candidate: Candidate, seed: int, runs: Path, preset: str, sp
                 cached_features(run, stream, run.config.data.test_split)).item(),
             nearest: knn_eval(run, stream, 1, 0.1)["top1"],
             linear: linear_probe(run, stream, preset, progress=False)["top1"],
-            "pretrain_s": sum(row["epoch_time_s"] for row in history), "trained_on": machine()})
+            "pretrain_s": stages_seconds(run_dir), "trained_on": machine()})
     store.write_text(json.dumps(rows, indent=1))
     return rows
+
+
+def stages_seconds(run_dir: Path) -> float:
+    """Pretraining seconds of a run, every stage of a pipeline counted."""
+    stages = [path.parent for path in run_dir.glob("*/metrics.csv")] or [run_dir]
+    return sum(pretrain_seconds(stage) for stage in stages)
 
 
 def _one_thread_each(threads: int) -> None:
@@ -276,7 +282,8 @@ def main() -> None:
         f"trained on: {', '.join(sorted({row.get('trained_on', '?') for row in measured}))}. "
         f"{args.note}",
         "",
-        f"Config `{args.config}` with each candidate's overrides, {data}, final epoch; linear "
+        f"Config `{args.config}` (unless a candidate names its own) with each candidate's "
+        f"overrides, {data}, final epoch; linear "
         f"= the `{args.preset}` probe. Loss: the final epoch's training loss (InfoNCE; of the "
         "last stage for a pipeline); lowest spread: the "
         "collapse monitor's query spread at its lowest epoch; feature spread: of the frozen "
