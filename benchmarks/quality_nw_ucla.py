@@ -100,7 +100,9 @@ def search_lines(results: Path, topics: list[str], chosen: set[str]) -> tuple[li
             mine = [row for row in measured if row["candidate"] == name]
             linear, nearest = (summary([row[key] for row in mine])
                                for key in ("val_linear", "val_1nn"))
-            settings = " ".join(mine[0]["overrides"]) or "–"
+            config = mine[0]["config"]
+            settings = " ".join([*([f"`{config}`"] if config != METHODS[0].config else []),
+                                 *mine[0]["overrides"]]) or "–"
             mark = " **(chosen)**" if name in chosen else ""
             lines.append(f"| [{topic}]({topic}.md) | {name}{mark} | {settings} | "
                          f"{cell(linear)} | {cell(nearest)} | {len(mine)} |")
@@ -169,6 +171,9 @@ def main() -> None:
         *final,
         "",
         "## The search (validation split)",
+        "",
+        f"Settings are overrides of `{METHODS[0].config}` as it stood before this recipe "
+        "(ST-GCN's dropout 0.5: the candidate *baseline*), or of the config named.",
         "",
         "| page | candidate | settings | val linear | val 1-NN | seeds |",
         "|---|---|---|---|---|---|",
