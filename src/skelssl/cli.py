@@ -565,6 +565,43 @@ def plot_tsne(
         typer.echo(f"t-SNE {name} [{weights}] → {path}")
 
 
+@plot_app.command("actionlet")
+def plot_actionlet(
+    run_dir: Path = typer.Argument(..., help="Run directory of an ActCLR pretraining."),
+    sample: int = typer.Option(0, help="Which sequence of the split (0-based)."),
+    split: str = typer.Option("test", help="train or test: whose sequence."),
+    out: Path | None = typer.Option(None, help="Folder; default: results/ in the run."),
+    view: str = typer.Option("front", help="front, side or top."),
+) -> None:
+    """A sequence with its actionlet (ActCLR): where the run finds the motion, frame by frame.
+
+    Writes actionlet-<split>-<sample>.png (a strip of frames) and .gif (the whole sequence),
+    the joints coloured by the actionlet (bright: in it), and average-motion.png: the static
+    anchor the actionlet is measured against.
+
+    \b
+    Example:
+      skelssl plot actionlet runs/actclr/nw-ucla-seed0 --sample 12
+    """
+    from skelssl.engine.actionlets import sample_actionlet
+    from skelssl.engine.run_dir import final_stage_dir
+    from skelssl.viz import save_sequence_picture
+
+    found = sample_actionlet(run_dir, sample, split)
+    layout = found.layout
+    folder = out or final_stage_dir(run_dir) / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / f"actionlet-{split}-{sample}"
+    for suffix in (".png", ".gif"):
+        path = save_sequence_picture(found.joints, layout, stem.with_suffix(suffix),
+                                     f"{found.name}: actionlet", view=view,
+                                     joint_values=found.actionlet)
+        typer.echo(f"actionlet → {path}")
+    path = save_sequence_picture(found.anchor, layout, folder / "average-motion.png",
+                                 "average motion (the static anchor)", view=view)
+    typer.echo(f"average motion → {path}")
+
+
 @plot_app.command("confusion")
 def plot_confusion(
     results: list[Path] = typer.Argument(

@@ -26,15 +26,22 @@ def _limits(points: np.ndarray) -> tuple[tuple[float, float], tuple[float, float
     return (centre[0] - half, centre[0] + half), (centre[1] - half, centre[1] + half)
 
 
-def _draw(ax: plt.Axes, frame: np.ndarray, layout: Layout) -> None:
-    """Draw one frame (M, V, 2) of projected joints; absent persons are skipped."""
+def _draw(ax: plt.Axes, frame: np.ndarray, layout: Layout,
+          values: np.ndarray | None = None) -> None:
+    """Draw one frame (M, V, 2) of projected joints; absent persons are skipped. ``values``
+    (V,) in [0, 1] colour person 0's joints (dark to bright red, larger when higher)."""
     for m, person in enumerate(frame):
         if not np.abs(person).sum():
             continue
         colour = PERSON_COLOURS[m % len(PERSON_COLOURS)]
         for child, parent in layout.edges:
-            ax.plot(*person[[child, parent]].T, color=colour, lw=1.5)
-        ax.scatter(person[:, 0], person[:, 1], s=6, color=colour)
+            ax.plot(*person[[child, parent]].T, color=colour, lw=1.5,
+                    alpha=0.5 if values is not None else 1.0)
+        if values is not None and m == 0:
+            ax.scatter(person[:, 0], person[:, 1], s=8 + 70 * values, c=values, cmap="Reds",
+                       vmin=0.0, vmax=1.0, edgecolors="black", linewidths=0.3, zorder=3)
+        else:
+            ax.scatter(person[:, 0], person[:, 1], s=6, color=colour)
 
 
 def project(joints: np.ndarray, view: str = "front") -> np.ndarray:
@@ -51,8 +58,10 @@ def project(joints: np.ndarray, view: str = "front") -> np.ndarray:
 
 
 def save_sequence_picture(joints: np.ndarray, layout: Layout, out: str | Path, title: str = "",
-                          frames: int = 8, view: str = "front", fps: int = 15) -> Path:
-    """Save (M, T, V, C) joints as a strip of ``frames`` frames (.png/.pdf/.svg) or a .gif."""
+                          frames: int = 8, view: str = "front", fps: int = 15,
+                          joint_values: np.ndarray | None = None) -> Path:
+    """Save (M, T, V, C) joints as a strip of ``frames`` frames (.png/.pdf/.svg) or a .gif;
+    ``joint_values`` (T, V) in [0, 1] colour the first person's joints frame by frame."""
     out = Path(out)
     points = project(joints, view)
     xlim, ylim = _limits(points.reshape(-1, 2))
@@ -62,7 +71,7 @@ def save_sequence_picture(joints: np.ndarray, layout: Layout, out: str | Path, t
 
         def update(t: int) -> None:
             ax.clear()
-            _draw(ax, points[:, t], layout)
+            _draw(ax, points[:, t], layout, None if joint_values is None else joint_values[t])
             ax.set(xlim=xlim, ylim=ylim, aspect="equal", xticks=[], yticks=[],
                    title=f"{title}\nframe {t + 1}/{total}")
 
@@ -72,7 +81,7 @@ def save_sequence_picture(joints: np.ndarray, layout: Layout, out: str | Path, t
         chosen = np.unique(np.linspace(0, total - 1, min(frames, total)).round().astype(int))
         fig, axes = plt.subplots(1, len(chosen), figsize=(2.2 * len(chosen), 2.8), squeeze=False)
         for ax, t in zip(axes[0], chosen, strict=True):
-            _draw(ax, points[:, t], layout)
+            _draw(ax, points[:, t], layout, None if joint_values is None else joint_values[t])
             ax.set(xlim=xlim, ylim=ylim, aspect="equal", xticks=[], yticks=[],
                    title=f"frame {t + 1}")
         fig.suptitle(title)

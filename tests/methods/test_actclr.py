@@ -3,6 +3,8 @@ a reload, and stage 2 on an AimCLR run."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ import torch
 
 from conftest import factory, tiny_config
 from skelssl.config import load_config
+from skelssl.engine.actionlets import sample_actionlet
 from skelssl.engine.encoder_file import read_encoder_file
 from skelssl.engine.pipeline import load_pipeline, stage_configs
 from skelssl.engine.trainer import pretrain
@@ -138,3 +141,23 @@ def test_every_actclr_config_trains_a_few_steps(path):
                                              torch.Generator().manual_seed(epoch))
         out["loss"].backward()
         assert torch.isfinite(out["loss"])
+
+
+@pytest.mark.slow
+def test_the_actionlet_pictures_render(tmp_path, prepared_synthetic):
+    values = tiny_config(prepared_synthetic, train={"epochs": 1})
+    values["method"] = {"name": "actclr", "queue_size": 32, "projection_dim": 8}
+    values["encoder"]["dropout"] = 0.0
+    pretrain(load_config(values), tmp_path / "act", progress=False)
+    found = sample_actionlet(tmp_path / "act", 3)
+    assert found.joints.shape[1:3] == found.actionlet.shape == (12, 25)
+    assert found.actionlet.min() >= 0 and found.actionlet.max() <= 1
+    command = [sys.executable, "-m", "skelssl", "plot", "actionlet", str(tmp_path / "act")]
+    done = subprocess.run([*command, "--sample", "3", "--out", str(tmp_path / "pics")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for name in ("actionlet-test-3.png", "actionlet-test-3.gif", "average-motion.png"):
+        assert (tmp_path / "pics" / name).stat().st_size > 5000, name
+    refused = subprocess.run([*command, "--sample", "999"], capture_output=True, text=True,
+                             timeout=300)
+    assert refused.returncode != 0 and "--sample 999: the test split has" in refused.stderr

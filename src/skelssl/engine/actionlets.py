@@ -1,0 +1,74 @@
+"""An ActCLR run's actionlets on real sequences, for pictures (`skelssl plot actionlet`).
+
+Evaluation never rebuilds a method; an actionlet needs ActCLR's key encoder and head, so this
+rebuilds the run's method from its last checkpoint, as training left it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+import numpy as np
+import torch
+
+from skelssl.config import load_config
+from skelssl.data.dataset import PreparedDataset
+from skelssl.data.loader import BatchReader
+from skelssl.engine.assembly import build_run_method, preprocess_for
+from skelssl.engine.checkpoint import load_checkpoint, load_strict
+from skelssl.engine.run_dir import CONFIG_FILE, final_stage_dir
+from skelssl.errors import RunError
+from skelssl.methods.actclr import ActCLR
+from skelssl.skeleton import Layout
+
+
+@dataclass
+class SampleActionlet:
+    """One sequence as the run saw it, its actionlet and the static anchor."""
+
+    name: str
+    joints: np.ndarray  # (M, T, V, C)
+    actionlet: np.ndarray  # (T, V), one person's (person 0)
+    anchor: np.ndarray  # (M, T, V, C): the average motion
+    layout: Layout
+
+
+def sample_actionlet(run_dir: str | Path, sample: int, split: str = "test",
+                     anchor_samples: int = 256) -> SampleActionlet:
+    """The actionlet of sample number ``sample`` of ``split`` (an index into that split),
+    against the average motion of the first ``anchor_samples`` training sequences."""
+    run_dir = final_stage_dir(Path(run_dir))
+    checkpoint = run_dir / "last.pt"
+    if not (run_dir / CONFIG_FILE).is_file() or not checkpoint.is_file():
+        raise RunError(f"{run_dir}: no run with a checkpoint here (config.yaml, last.pt)")
+    config = load_config(run_dir / CONFIG_FILE)
+    if config.method.name != "actclr":
+        raise RunError(f"{run_dir}: a {config.method.name} run; actionlets come from ActCLR "
+                       "runs (configs/actclr/)")
+    data = PreparedDataset.open(config.data.path)
+    method = cast(ActCLR, build_run_method(config, data))
+    load_strict(method, load_checkpoint(checkpoint)["method"], str(checkpoint))
+    method.eval()
+    split_name = config.data.test_split if split == "test" else config.data.train_split
+    chosen = data.indices(config.data.benchmark, split_name)
+    if not 0 <= sample < len(chosen):
+        raise RunError(f"--sample {sample}: the {split} split has {len(chosen)} sequences "
+                       f"(0..{len(chosen) - 1})")
+    preprocess = preprocess_for(config.data, data.layout)
+    reader = BatchReader(data, [])
+    train = data.indices(config.data.benchmark, config.data.train_split)[:anchor_samples]
+    x, lengths, _ = reader.read(np.asarray([chosen[sample]]))
+    anchor_x, anchor_lengths, _ = reader.read(train)
+    x, _ = preprocess(x, lengths)
+    anchor_x, _ = preprocess(anchor_x, anchor_lengths)
+    anchor = anchor_x.mean(dim=0, keepdim=True)
+    with torch.no_grad():
+        weights = method.at_input(method.actionlets(x, anchor), x)  # (1, 1, T, V, M)
+
+    def people(y: torch.Tensor) -> np.ndarray:
+        return y[0].permute(3, 1, 2, 0).numpy()  # (M, T, V, C)
+
+    return SampleActionlet(data.names[int(chosen[sample])], people(x),
+                           weights[0, 0, :, :, 0].numpy(), people(anchor), data.layout)
