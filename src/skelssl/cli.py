@@ -368,6 +368,37 @@ def eval_knn(
                        f"  → {path} (confusion matrix: {result_confusion(path).name})")
 
 
+@eval_app.command("retrieval")
+def eval_retrieval(
+    run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),
+    k: list[int] = typer.Option([], min=1, help="recall@k to report (repeat: --k 5 --k 10); "
+                                                "default 1, 5, 10."),
+    stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
+    weights: str = typer.Option("trained", help=WEIGHTS_HELP),
+    split: str = typer.Option("test", help=SPLIT_HELP),
+    data: str | None = typer.Option(None, help=DATA_HELP),
+) -> None:
+    """Action retrieval: every test sequence queries the training split (cosine similarity).
+
+    Top-1 (the nearest training sequence has the query's class), recall@k (one of the k
+    nearest has it) and mAP over the whole ranking (ISC's Table 3).
+
+    \b
+    Example:
+      skelssl eval retrieval runs/skeletonclr/nw-ucla-seed0 --k 5
+    """
+    from skelssl.eval.protocol import load_run, retrieval_eval, write_result
+
+    run = load_run(run_dir, weights, data, split=split)
+    for name in _streams(run, stream):
+        result = retrieval_eval(run, name, tuple(k) or (1, 5, 10))
+        path = write_result(run, result)
+        recalls = "  ".join(f"{key} {value:.2f}" for key, value in result.items()
+                            if key.startswith("recall@"))
+        typer.echo(f"retrieval {name} [{weights}]: top-1 {result['top1']:.2f}  {recalls}  "
+                   f"mAP {result['map']:.2f}  → {path}")
+
+
 @eval_app.command("semi")
 def eval_semi(
     run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),

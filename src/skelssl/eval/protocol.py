@@ -39,6 +39,7 @@ from skelssl.eval.features import (
 from skelssl.eval.knn import knn_predict
 from skelssl.eval.linear import get_preset, train_linear
 from skelssl.eval.metrics import confusion_matrix, per_class_top1, top1
+from skelssl.eval.retrieval import retrieval_scores
 from skelssl.models import encoder_from_description
 from skelssl.models.stream_encoder import StreamEncoder
 from skelssl.transforms.preprocess import Preprocess
@@ -224,6 +225,18 @@ def knn_eval(run: LoadedRun, stream: str, k: int, temperature: float) -> dict:
             "wall_time_s": time.perf_counter() - started}
 
 
+def retrieval_eval(run: LoadedRun, stream: str, ks: tuple[int, ...] = (1, 5, 10)) -> dict:
+    """Action retrieval: test queries against the training split (top-1, recall@k, mAP)."""
+    c = run.config.data
+    started = time.perf_counter()
+    scores = retrieval_scores(cached_features(run, stream, c.train_split),
+                              split_labels(run, c.train_split),
+                              cached_features(run, stream, c.test_split),
+                              split_labels(run, c.test_split), ks)
+    return {**result_header(run, stream, "retrieval"), **scores, "epoch": "final",
+            "wall_time_s": time.perf_counter() - started}
+
+
 def _per_class(run: LoadedRun, predictions: list[int] | torch.Tensor) -> dict:
     """Top-1 of each test class, by class name."""
     matrix = confusion_matrix(split_labels(run, run.config.data.test_split),
@@ -266,7 +279,7 @@ def earlier_linear_probe(run: LoadedRun, stream: str, preset: str, seed: int, ca
 
 def write_result(run: LoadedRun, result: dict) -> Path:
     """results/<protocol>-<detail>-<weights>-<stream>[-val].json in the run directory."""
-    detail = result.get("preset") or f"k{result.get('k')}"
+    detail = result.get("preset") or (f"k{result['k']}" if "k" in result else "cosine")
     path = result_path(run, result["protocol"], detail, result["stream"])
     path.parent.mkdir(parents=True, exist_ok=True)
     serialisable = {k: v for k, v in result.items() if not isinstance(v, torch.Tensor)}
