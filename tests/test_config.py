@@ -75,7 +75,8 @@ def test_wrong_types_and_values_are_rejected_with_the_key():
     ("data", "frame_cap", "random", "'even', 'stride'"),
     ("train", "schedule", "cosin", "'step', 'cosine', 'constant'; did you mean 'cosine'"),
     ("train", "optimizer", "lamb", "'sgd', 'adam', 'adamw', 'lars'"),
-    ("eval", "linear_preset", "crl", "'crossclr', 'crrl', 'crossclr-std', 'crrl-std'"),
+    ("eval", "linear_preset", "crl",
+     "'crossclr', 'crrl', 'isc', 'crossclr-std', 'crrl-std', 'isc-std'"),
     ("method", "stream", "bones", "'joint', 'motion', 'bone', 'velocity', 'bone_motion'"),
     ("encoder", "center_distance", "hops", "'graph', 'max_hop'"),
 ])

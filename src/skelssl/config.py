@@ -32,7 +32,7 @@ from skelssl.schema import (
 )
 
 # The linear presets of skelssl.eval.linear (a test keeps the two lists equal).
-LinearPresetName = Literal["crossclr", "crrl", "crossclr-std", "crrl-std"]
+LinearPresetName = Literal["crossclr", "crrl", "isc", "crossclr-std", "crrl-std", "isc-std"]
 
 
 @dataclass

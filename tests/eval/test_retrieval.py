@@ -47,3 +47,4 @@ def test_the_protocol_on_a_run(tiny_run):
     done = subprocess.run([sys.executable, "-m", "skelssl", "eval", "retrieval", str(tiny_run),
                            "--k", "3"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and "recall@3" in done.stdout and "mAP" in done.stdout
+

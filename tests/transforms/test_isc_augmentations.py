@@ -5,7 +5,13 @@ from __future__ import annotations
 import torch
 
 from skelssl.skeleton import NTU25, UCLA20
-from skelssl.transforms.isc import crop_resize, jitter_count, joint_jitter, pose_or_jitter
+from skelssl.transforms.isc import (
+    centre_crop,
+    crop_resize,
+    jitter_count,
+    joint_jitter,
+    pose_or_jitter,
+)
 from skelssl.transforms.temporal import resize_valid
 
 N, T, V, M = 32, 40, NTU25.num_joints, 2
@@ -66,3 +72,12 @@ def test_pose_or_jitter_picks_one_of_the_two_per_sample():
     jittered = changed_joints == 15
     assert jittered.any() and (~jittered).any()
     assert (changed_joints[~jittered] == V).all()  # a shear moves every joint
+
+
+def test_the_centre_crop_keeps_the_middle_of_the_valid_frames():
+    lengths = torch.tensor([T, 20] * (N // 2))
+    out, new_lengths = centre_crop(ramp(lengths), lengths, 10, 0.5)
+    time = out[:, 0, :, 0, 0]
+    assert (new_lengths == 10).all()
+    torch.testing.assert_close(time[0, [0, -1]], torch.tensor([10.0, 29.0]))  # 20 of 40
+    torch.testing.assert_close(time[1, [0, -1]], torch.tensor([5.0, 14.0]))  # 10 of 20

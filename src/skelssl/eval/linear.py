@@ -46,6 +46,7 @@ class LinearPreset:
     weight_decay: float = 0.0
     nesterov: bool = False
     standardize: bool = False  # per-dimension (x − mean) / std with training-split statistics
+    crops: bool = False  # train on random crop-resizes, test on centre crops (live encoder)
 
 
 LINEAR_PRESETS = {
@@ -54,6 +55,10 @@ LINEAR_PRESETS = {
     # CRRL: Nesterov, lr 0.1, batch 16, 85 epochs, ×0.5 at 15, 35, 50, 66, 75.
     "crrl": LinearPreset(lr=0.1, batch_size=16, epochs=85, milestones=(15, 35, 50, 66, 75),
                          gamma=0.5, nesterov=True),
+    # ISC: lr 0.1, batch 64, 80 epochs, ×0.1 at 50 and 70; trained on crop-resizes of
+    # U[0.5, 1] of each sequence, tested on its centre 95 % (features recomputed every batch).
+    "isc": LinearPreset(lr=0.1, batch_size=64, epochs=80, milestones=(50, 70), gamma=0.1,
+                        crops=True),
 }
 STANDARDIZED = "-std"  # preset suffix: standardised features
 FeatureFn = Callable[[torch.Tensor], torch.Tensor]

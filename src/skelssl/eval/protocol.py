@@ -42,6 +42,7 @@ from skelssl.eval.metrics import confusion_matrix, per_class_top1, top1
 from skelssl.eval.retrieval import retrieval_scores
 from skelssl.models import encoder_from_description
 from skelssl.models.stream_encoder import StreamEncoder
+from skelssl.transforms.isc import centre_crop, crop_resize
 from skelssl.transforms.preprocess import Preprocess
 
 WEIGHTS = ("trained", "random")
@@ -169,6 +170,40 @@ def _live_features(run: LoadedRun, stream: str, split: str):
     return features
 
 
+def feature_mode(preset_name: str, cache: bool) -> str:
+    """How a linear probe got its features (recorded with its result)."""
+    if get_preset(preset_name).crops:
+        return "crops, recomputed every batch"
+    return "cached" if cache else "recomputed every epoch"
+
+
+def _cropped_features(generator: torch.Generator):
+    """ISC's views for the linear probe: random crop-resizes of U[0.5, 1] of each training
+    sequence, drawn anew for every batch, and the centre 95 % of each test sequence (computed
+    once), both resampled to the preprocessed length and encoded live."""
+
+    def make(run: LoadedRun, stream: str, split: str):
+        reader, index = BatchReader(run.data, []), run.split(split)
+        training = split == run.config.data.train_split
+
+        def features(positions: torch.Tensor) -> torch.Tensor:
+            x, lengths, _ = reader.read(index[positions.numpy()])
+            x, lengths = run.preprocess(x.to(run.device), lengths.to(run.device))
+            if training:
+                x, lengths = crop_resize(x, lengths, x.shape[2], 0.5, generator)
+            else:
+                x, lengths = centre_crop(x, lengths, x.shape[2], 0.95)
+            with torch.no_grad():
+                return run.encoders[stream](x, lengths).float()
+
+        if training:
+            return features
+        every = torch.cat([features(part) for part in torch.arange(len(index)).split(256)])
+        return lambda positions: every[positions]
+
+    return make
+
+
 def linear_probe(run: LoadedRun, stream: str, preset_name: str, seed: int = 0,
                  cache: bool = True, progress: bool = True, label_fraction: float = 1.0,
                  draw: int = 0) -> dict:
@@ -184,6 +219,8 @@ def linear_probe(run: LoadedRun, stream: str, preset_name: str, seed: int = 0,
     c = run.config.data
     started = time.perf_counter()
     features = _cached_features if cache else _live_features
+    if preset.crops:
+        features = _cropped_features(torch.Generator().manual_seed(seed))
     train_fn = features(run, stream, c.train_split)
     train_labels = split_labels(run, c.train_split)
     if label_fraction < 1.0:
@@ -198,7 +235,7 @@ def linear_probe(run: LoadedRun, stream: str, preset_name: str, seed: int = 0,
     assert_unchanged(before, encoder, f"encoder {stream!r}")
     return {**result_header(run, stream, "linear"), "preset": preset_name,
             "encoder_digest": digest(before),
-            "features": "cached" if cache else "recomputed every epoch",
+            "features": feature_mode(preset_name, cache),
             "label_fraction": label_fraction, "label_draw": draw if label_fraction < 1 else None,
             "train_samples": len(train_labels), **result,
             "per_class_top1": _per_class(run, result["predictions"]),
@@ -271,8 +308,8 @@ def earlier_linear_probe(run: LoadedRun, stream: str, preset: str, seed: int, ca
     except (OSError, json.JSONDecodeError):
         return None
     expected = {"encoder_digest": digest(fingerprint(run.encoders[stream])), "seed": seed,
-                "features": "cached" if cache else "recomputed every epoch",
-                "label_fraction": 1.0, "dataset": str(run.config.data.path),
+                "features": feature_mode(preset, cache), "label_fraction": 1.0,
+                "dataset": str(run.config.data.path),
                 "benchmark": run.config.data.benchmark, "test_split": run.config.data.test_split}
     return stored if all(stored.get(k) == v for k, v in expected.items()) else None
 

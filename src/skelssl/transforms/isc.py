@@ -52,3 +52,13 @@ def pose_or_jitter(x: torch.Tensor, shear_beta: float, count: int,
     posed, jittered = shear(x, shear_beta, generator), joint_jitter(x, count, generator)
     pose = torch.rand(x.shape[0], generator=generator, device=x.device) < 0.5
     return torch.where(pose.view(-1, 1, 1, 1, 1), posed, jittered)
+
+
+def centre_crop(x: torch.Tensor, lengths: torch.Tensor, frames: int, ratio: float = 0.95
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The middle ``ratio`` of each sample's valid frames resampled to ``frames`` (ISC's test
+    view). Returns the batch and its lengths (all ``frames``)."""
+    valid = lengths.to(x.device).clamp(min=1).to(x.dtype)
+    window = (valid * ratio).round().clamp(min=1)
+    start = ((valid - window) / 2).floor()
+    return resample_window(x, start, window, frames), torch.full_like(lengths, frames)
