@@ -448,7 +448,8 @@ def eval_semi(
 def eval_finetune(
     run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),
     preset: str = typer.Option("crossclr", help="crossclr: Nesterov SGD lr 0.1, wd 1e-4, "
-                                                "batch 64, 100 epochs, ×0.1 after 80."),
+                                                "batch 64, 100 epochs, ×0.1 after 80; isc: "
+                                                "Adam lr 1e-4, 50 epochs, ×0.1 at 30, 40."),
     stream: list[str] = typer.Option([], help="Encoder(s) to finetune (default: all)."),
     weights: str = typer.Option(
         "trained", help="trained (start from encoder.pt) or random (train from scratch: the "

@@ -34,6 +34,10 @@ def test_the_config_takes_data_encoder_and_seed_from_the_run(run_dir, prepared_s
     with pytest.raises(EvalError, match="unknown finetune preset 'crrl'"):
         finetune_config(run_dir, "crrl", "joint", "trained")
     assert encoder_names(run_dir) == ["joint"]
+    isc = finetune_config(run_dir, "isc", "joint", "trained", label_fraction=0.1)["train"]
+    assert (isc["optimizer"], isc["lr"], isc["epochs"], isc["milestones"]) == (
+        "adam", 1e-4, 50, [30, 40])
+    load_config(finetune_config(run_dir, "isc", "joint", "trained"))  # a valid run config
 
 
 def test_finetuning_starts_exactly_from_the_pretrained_encoder(run_dir):

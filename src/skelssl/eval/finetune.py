@@ -34,7 +34,7 @@ from skelssl.eval.metrics import confusion_matrix, per_class_top1, top1
 
 @dataclass(frozen=True)
 class FinetunePreset:
-    """SGD on every weight with a step schedule."""
+    """An optimiser on every weight with a step schedule."""
 
     lr: float
     batch_size: int
@@ -44,12 +44,17 @@ class FinetunePreset:
     momentum: float = 0.9
     weight_decay: float = 1e-4
     nesterov: bool = True
+    optimizer: str = "sgd"  # sgd | adam
 
 
 # CrosSCLR / AimCLR: lr 0.1, 100 epochs, ×0.1 after 80, Nesterov SGD, weight decay 1e-4; the
 # batch size is not published (skelssl: 64, the pretraining batch of its NW-UCLA configs).
+# ISC (semi-supervised finetuning): Adam lr 1e-4, 50 epochs, ×0.1 at 30 and 40, batch 64 (its
+# pretraining batch; the paper gives no other), no weight decay named.
 FINETUNE_PRESETS = {"crossclr": FinetunePreset(lr=0.1, batch_size=64, epochs=100,
-                                               milestones=(80,))}
+                                               milestones=(80,)),
+                    "isc": FinetunePreset(lr=1e-4, batch_size=64, epochs=50, milestones=(30, 40),
+                                          weight_decay=0.0, nesterov=False, optimizer="adam")}
 
 
 def finetune_name(preset: str, weights: str, stream: str, label_fraction: float,
@@ -82,7 +87,8 @@ def finetune_config(run_dir: Path, preset_name: str, stream: str, weights: str,
     train = {"epochs": preset.epochs if epochs is None else epochs,
              "batch_size": preset.batch_size, "lr": preset.lr, "momentum": preset.momentum,
              "weight_decay": preset.weight_decay, "nesterov": preset.nesterov,
-             "schedule": "step", "gamma": preset.gamma, "warmup_epochs": 0.0,
+             "optimizer": preset.optimizer, "schedule": "step", "gamma": preset.gamma,
+             "warmup_epochs": 0.0,
              "milestones": list(preset.milestones), "label_fraction": label_fraction,
              "label_draw": draw, "device": device, "amp": source["train"]["amp"]}
     labelled = data.subset(source["data"]["benchmark"], source["data"]["train_split"],
