@@ -19,3 +19,24 @@ def test_the_isc_linear_protocol_trains_on_crops_and_tests_on_centre_crops(tiny_
     assert first["features"] == "crops, recomputed every batch"
     assert 0 <= first["top1"] <= 100 and first["curve"] == again["curve"]  # seeded crops
     assert linear.get_preset("isc").crops and linear.get_preset("isc").epochs == 80
+
+
+def test_two_representations_fuse_like_streams(tmp_path, prepared_synthetic, fast_preset):
+    """ISC's Table 10: the logits of the sequence and graph probes, summed with weights."""
+    from conftest import tiny_config
+    from skelssl.config import load_config
+    from skelssl.engine.trainer import pretrain
+    from skelssl.eval.ensemble import ensemble_eval
+
+    values = tiny_config(prepared_synthetic, train={"epochs": 1})
+    del values["encoder"]
+    values["method"] = {"name": "isc", "queue_size": 32, "projection_dim": 8, "frames": 12}
+    values["encoders"] = {"sequence": {"name": "bigru", "hidden_size": 8, "layers": 1,
+                                       "dropout": 0.0, "pooling": "last"},
+                          "graph": {"name": "agcn", "base_channels": 4, "feature_dim": 16},
+                          "image": {"name": "hcn", "channels": 4, "window": 12, "grid": 2}}
+    pretrain(load_config(values), tmp_path / "isc", progress=False)
+    result = ensemble_eval([load_run(tmp_path / "isc")], fast_preset,
+                           {"sequence": 1.0, "graph": 1.0}, progress=False)
+    assert set(result["streams"]) == {"sequence", "graph"}
+    assert 0 <= result["ensembles"]["sequence+graph"] <= 100
