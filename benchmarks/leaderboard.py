@@ -135,10 +135,23 @@ def better(row: dict, same_probe: bool, line: Line, name: str) -> bool:
     return len(row.get("seeds") or []) > len(line.cells[name].get("seeds") or [])
 
 
+def board_sources(results: Path) -> dict[str, Source]:
+    """SOURCES, and every results file whose rows carry ``"board": true`` (written by
+    benchmarks/method_nw_ucla.py), its lines labelled by their variant."""
+    found = dict(SOURCES)
+    for path in sorted(results.glob("*.json")):
+        if path.stem in found or path.stem.startswith("leaderboard"):
+            continue
+        rows = json.loads(path.read_text())
+        if isinstance(rows, list) and any(isinstance(r, dict) and r.get("board") for r in rows):
+            found[path.stem] = Source(lambda r: r["variant"] if r.get("board") else None)
+    return found
+
+
 def collect(results: Path, dataset: str) -> dict[tuple[str, str, tuple[str, ...]], Line]:
     probe = PROBES[dataset]
     lines: dict[tuple[str, str, tuple[str, ...]], Line] = {}
-    for topic, source in SOURCES.items():
+    for topic, source in board_sources(results).items():
         path = results / f"{topic}.json"
         if not path.is_file():
             continue

@@ -1,0 +1,99 @@
+"""A method's NW-UCLA table: each variant × seeds on the test view, into the leaderboard.
+
+Each ``--variant "LABEL=NAME[,config=PATH][,KEY=VALUE...]"`` is a leaderboard line (e.g.
+``AimCLR · joint``) and a candidate of benchmarks/recipe_nw_ucla.py (trained and scored the same
+way: pretraining on the training views, linear = ``--preset`` and 1-NN on the test view, final
+epoch; runs resume and keep their scores in ``recipe.json``). ``--seeds`` applies to every
+variant; ``--ablation-seeds`` to the variants whose label contains "w/o" (one seed is enough for
+ablations, and the table says so). Writes docs/results/<topic>.{json,md}; its rows carry
+``"board": true`` and the leaderboard collects them. From the repository root:
+
+    python benchmarks/method_nw_ucla.py --topic aimclr-nw-ucla --jobs 2 \\
+        --variant "AimCLR · joint=aimclr,config=configs/aimclr/nw-ucla.yaml" \\
+        --variant "AimCLR · joint w/o D³M=aimclr-nod3m,config=configs/aimclr/nw-ucla-no-d3m.yaml"
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+from recipe_nw_ucla import Candidate, parse_candidate, train_all
+from results import cell, provenance, summary, write_results
+
+ABLATION = "w/o"
+
+
+def parse_variant(spec: str) -> tuple[str, Candidate]:
+    label, _, candidate = spec.partition("=")
+    if not candidate:
+        raise SystemExit(f"--variant {spec!r}: expected LABEL=NAME[,config=PATH][,KEY=VALUE]")
+    return label, parse_candidate(candidate, Path("configs/skeletonclr/nw-ucla.yaml"))
+
+
+def board_rows(label: str, candidate: Candidate, rows: list[dict], preset: str) -> list[dict]:
+    """Leaderboard rows (linear, 1-NN) of one variant's per-seed scores."""
+    common = {"dataset": "nw-ucla", "split": "view3", "metric": "top1", "epoch": "final",
+              "board": True, "variant": label, "method": label.split(" ·")[0].lower(),
+              "config": str(candidate.config), "overrides": list(candidate.overrides),
+              "seeds": [row["seed"] for row in rows],
+              "pretrain_s_per_seed": round(statistics.mean(r["pretrain_s"] for r in rows), 1),
+              "trained_on": sorted({row.get("trained_on", "?") for row in rows})}
+    return [{**common, "protocol": "linear", "preset": preset,
+             **summary([row["test_linear"] for row in rows])},
+            {**common, "protocol": "knn", "k": 1, **summary([row["test_1nn"] for row in rows])}]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--topic", required=True, help="the results page, e.g. aimclr-nw-ucla")
+    parser.add_argument("--variant", action="append", required=True,
+                        metavar="LABEL=NAME[,config=PATH][,KEY=VALUE]")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--ablation-seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--preset", default="crrl-std", help="the dataset's linear probe")
+    parser.add_argument("--runs", type=Path, default=None, help="default: runs/<topic>")
+    parser.add_argument("--jobs", type=int, default=1, help="runs trained at a time")
+    parser.add_argument("--note", default="")
+    parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    args = parser.parse_args()
+    variants = [parse_variant(spec) for spec in args.variant]
+    runs = args.runs or Path("runs") / args.topic
+    started = time.perf_counter()
+    common = provenance()
+    rows, table = [], []
+    for label, candidate in variants:
+        seeds = args.ablation_seeds if ABLATION in label else args.seeds
+        measured = train_all([candidate], seeds, runs, args.preset, "test", args.jobs)
+        new = board_rows(label, candidate, measured, args.preset)
+        rows += [{**common, **row} for row in new]
+        settings = " ".join([f"`{candidate.config}`", *candidate.overrides])
+        minutes = new[0]["pretrain_s_per_seed"] / 60
+        table.append(f"| {label} | {settings} | {cell(new[0])} | {cell(new[1])} | "
+                     f"{len(seeds)} | {minutes:.0f} |")
+    wall = round(time.perf_counter() - started, 1)
+    rows = [{**row, "wall_time_s": wall} for row in rows]
+    markdown = [
+        f"# {args.topic}",
+        "",
+        f"Command: `{common['command']}` · commit `{common['commit']}` · machine: "
+        f"{common['machine']} · wall time {wall} s. {args.note}",
+        "",
+        "NW-UCLA, pretrained on views 1+2, tested on view 3; linear = the "
+        f"`{args.preset}` probe, 1-NN = cosine nearest neighbour, top-1 %, final epoch, "
+        f"mean ± std (per seed); rows marked {ABLATION} ran {len(args.ablation_seeds)} "
+        "seed(s). The floors of each preprocessing are on the leaderboard "
+        "(leaderboard-nw-ucla.md).",
+        "",
+        "| variant | config | linear | 1-NN | seeds | pretrain min/seed |",
+        "|---|---|---|---|---|---|",
+        *table,
+    ]
+    write_results(args.out, args.topic, rows, markdown)
+    print("\n".join(markdown))
+
+
+if __name__ == "__main__":
+    main()
