@@ -66,6 +66,13 @@ def factory(build):
     return lambda slot="encoder", in_channels=None: build()
 
 
+def tiny_stgcn():
+    """An encoder factory of 4-channel ST-GCNs on NTU-25 without dropout (16-d features)."""
+    from skelssl.models.stgcn import STGCN
+
+    return factory(lambda: STGCN("ntu25", hidden_channels=4, feature_dim=16, dropout=0.0))
+
+
 def tiny_config(data_path, **sections) -> dict:
     """A SkeletonCLR config small enough to train an epoch in well under a second."""
     config = {

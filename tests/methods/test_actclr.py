@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import factory, tiny_config
+from conftest import tiny_config, tiny_stgcn
 from skelssl.config import load_config
 from skelssl.engine.actionlets import sample_actionlet
 from skelssl.engine.encoder_file import read_encoder_file
@@ -19,7 +19,6 @@ from skelssl.engine.trainer import pretrain
 from skelssl.losses import similarity_mining_loss
 from skelssl.methods import Batch, as_method, build_method
 from skelssl.methods.actclr import ActCLR, ActCLRConfig, active_augmentations
-from skelssl.models.stgcn import STGCN
 from skelssl.skeleton import NTU25, load_layout
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs" / "actclr").glob("*.yaml"))
@@ -28,8 +27,7 @@ CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs" / "actclr").gl
 def tiny_actclr(**options) -> ActCLR:
     torch.manual_seed(0)
     config = ActCLRConfig(queue_size=16, projection_dim=8, momentum=0.9, **options)
-    return ActCLR(config, layout=NTU25, encoders=factory(lambda: STGCN(
-        "ntu25", hidden_channels=4, feature_dim=16, dropout=0.0)))
+    return ActCLR(config, layout=NTU25, encoders=tiny_stgcn())
 
 
 def batch() -> Batch:

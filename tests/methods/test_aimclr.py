@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import factory, tiny_config
+from conftest import tiny_config, tiny_stgcn
 from skelssl.config import load_config, read_yaml
 from skelssl.engine.checkpoint import load_checkpoint
 from skelssl.engine.trainer import pretrain
@@ -16,7 +16,6 @@ from skelssl.errors import ConfigError
 from skelssl.losses import infonce_of_logits, moco_logits
 from skelssl.methods import Batch, as_method, build_method
 from skelssl.methods.aimclr import AimCLR, AimCLRConfig, mined_positives
-from skelssl.models.stgcn import STGCN
 from skelssl.skeleton import NTU25, load_layout
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs" / "aimclr").glob("*.yaml"))
@@ -25,8 +24,7 @@ CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs" / "aimclr").gl
 def tiny_aimclr(**options) -> AimCLR:
     torch.manual_seed(0)
     config = AimCLRConfig(queue_size=16, projection_dim=8, momentum=0.9, **options)
-    return AimCLR(config, layout=NTU25, encoders=factory(lambda: STGCN(
-        "ntu25", hidden_channels=4, feature_dim=16, dropout=0.0)))
+    return AimCLR(config, layout=NTU25, encoders=tiny_stgcn())
 
 
 def batch() -> Batch:

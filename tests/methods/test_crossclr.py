@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import factory, tiny_config
+from conftest import tiny_config, tiny_stgcn
 from skelssl.config import load_config
 from skelssl.engine.checkpoint import load_checkpoint
 from skelssl.engine.trainer import pretrain
@@ -18,7 +18,6 @@ from skelssl.eval.protocol import load_run
 from skelssl.losses import infonce_of_logits, knowledge_mining_loss
 from skelssl.methods import Batch
 from skelssl.methods.crossclr import CrosSCLR, CrosSCLRConfig
-from skelssl.models.stgcn import STGCN
 from skelssl.skeleton import NTU25
 
 
@@ -59,8 +58,7 @@ def tiny_crossclr(streams=("joint", "motion", "bone"), **options):
     torch.manual_seed(0)
     config = CrosSCLRConfig(streams=list(streams), queue_size=16, projection_dim=8,
                             momentum=0.9, **options)
-    return CrosSCLR.from_config(config, layout=NTU25, encoders=factory(lambda: STGCN(
-        "ntu25", hidden_channels=4, feature_dim=16, dropout=0.0)))
+    return CrosSCLR.from_config(config, layout=NTU25, encoders=tiny_stgcn())
 
 
 def test_each_stream_has_its_own_encoders_heads_and_queue():

@@ -28,7 +28,7 @@ from skelssl.errors import ConfigError
 from skelssl.losses import similarity_mining_loss
 from skelssl.methods.base import Batch, EncoderFactory, RunWeights
 from skelssl.methods.collapse import collapse_metrics
-from skelssl.methods.moco import FeatureQueue, momentum_copy, momentum_update
+from skelssl.methods.moco import FeatureQueue, momentum_update, query_and_key
 from skelssl.methods.skeletonclr import shear_and_crop
 from skelssl.models.actionlet import (
     actionlet_map,
@@ -37,8 +37,6 @@ from skelssl.models.actionlet import (
     joint_smoothing,
     upsample,
 )
-from skelssl.models.base import feature_dim_of
-from skelssl.models.heads import projection_head
 from skelssl.models.masking import FrameMask, MapEncoder
 from skelssl.models.stream_encoder import StreamEncoder
 from skelssl.schema import AtLeastOne, Fraction, NonNegative, Positive
@@ -124,11 +122,8 @@ class ActCLR(nn.Module):
         super().__init__()
         self.config = config
         self.layout = layout
-        self.encoder_q = encoders("encoder")
-        dim = feature_dim_of(self.encoder_q)
-        self.head_q = projection_head(dim, dim, config.projection_dim)
-        self.encoder_k = momentum_copy(self.encoder_q)
-        self.head_k = momentum_copy(self.head_q)
+        self.encoder_q, self.head_q, self.encoder_k, self.head_k = query_and_key(
+            encoders("encoder"), config.projection_dim)
         self.queue = FeatureQueue(config.queue_size, config.projection_dim)
         self.register_buffer("smoothing", joint_smoothing(layout, config.actionlet_smoothing))
         self.register_buffer("motion_sum", torch.zeros(0))  # dataset anchor: this epoch's sum

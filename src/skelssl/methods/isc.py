@@ -25,9 +25,7 @@ from skelssl.errors import ConfigError
 from skelssl.losses import cross_contrast, infonce
 from skelssl.methods.base import Batch, EncoderFactory
 from skelssl.methods.collapse import collapse_metrics
-from skelssl.methods.moco import FeatureQueue, momentum_copy, momentum_update
-from skelssl.models.base import feature_dim_of
-from skelssl.models.heads import projection_head
+from skelssl.methods.moco import FeatureQueue, momentum_update, query_and_key
 from skelssl.models.stream_encoder import StreamEncoder
 from skelssl.schema import AtLeastOne, Fraction, NonNegative, Positive
 from skelssl.skeleton import Layout
@@ -82,13 +80,9 @@ class ISC(nn.Module):
         self.config = config
         self.layout = layout
         names = list(config.representations)
-        self.encoders_q = nn.ModuleDict({name: encoders(name) for name in names})
-        self.heads_q = nn.ModuleDict({
-            name: projection_head(feature_dim_of(encoder), feature_dim_of(encoder),
-                                  config.projection_dim)
-            for name, encoder in self.encoders_q.items()})
-        self.encoders_k = nn.ModuleDict({n: momentum_copy(e) for n, e in self.encoders_q.items()})
-        self.heads_k = nn.ModuleDict({n: momentum_copy(h) for n, h in self.heads_q.items()})
+        built = {name: query_and_key(encoders(name), config.projection_dim) for name in names}
+        self.encoders_q, self.heads_q, self.encoders_k, self.heads_k = (
+            nn.ModuleDict({name: parts[i] for name, parts in built.items()}) for i in range(4))
         self.queues = nn.ModuleDict({name: FeatureQueue(config.queue_size, config.projection_dim)
                                      for name in names})
         self.jitter_joints = config.jitter_joints or jitter_count(layout.num_joints)

@@ -9,6 +9,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from skelssl.methods.ranks import gather_from_all_ranks
+from skelssl.models.base import feature_dim_of
+from skelssl.models.heads import projection_head
 
 
 def momentum_copy(module: nn.Module) -> nn.Module:
@@ -17,6 +19,15 @@ def momentum_copy(module: nn.Module) -> nn.Module:
     for p in twin.parameters():
         p.requires_grad_(False)
     return twin
+
+
+def query_and_key(encoder: nn.Module, projection_dim: int, head_norm: bool = False
+                  ) -> tuple[nn.Module, nn.Module, nn.Module, nn.Module]:
+    """The query encoder, its projection head, and their momentum copies (key encoder, key
+    head): MoCo's four networks around one freshly built encoder."""
+    dim = feature_dim_of(encoder)
+    head = projection_head(dim, dim, projection_dim, head_norm)
+    return encoder, head, momentum_copy(encoder), momentum_copy(head)
 
 
 @torch.no_grad()

@@ -19,9 +19,7 @@ from torch import nn
 from skelssl.losses import infonce
 from skelssl.methods.base import Batch, EncoderFactory
 from skelssl.methods.collapse import collapse_metrics
-from skelssl.methods.moco import FeatureQueue, momentum_copy, momentum_update
-from skelssl.models.base import feature_dim_of
-from skelssl.models.heads import projection_head
+from skelssl.methods.moco import FeatureQueue, momentum_update, query_and_key
 from skelssl.models.stream_encoder import StreamEncoder
 from skelssl.schema import AtLeastOne, Fraction, NonNegative, Positive
 from skelssl.skeleton import Layout
@@ -62,11 +60,8 @@ class SkeletonCLR(nn.Module):
         super().__init__()
         self.config = config
         self.layout = layout
-        self.encoder_q = encoders("encoder")
-        dim = feature_dim_of(self.encoder_q)
-        self.head_q = projection_head(dim, dim, config.projection_dim, config.head_norm)
-        self.encoder_k = momentum_copy(self.encoder_q)
-        self.head_k = momentum_copy(self.head_q)
+        self.encoder_q, self.head_q, self.encoder_k, self.head_k = query_and_key(
+            encoders("encoder"), config.projection_dim, config.head_norm)
         self.queue = FeatureQueue(config.queue_size, config.projection_dim)
 
     @classmethod
