@@ -12,7 +12,7 @@ import torch
 
 from conftest import tiny_config, tiny_stgcn
 from skelssl.config import load_config
-from skelssl.engine.actionlets import sample_actionlet
+from skelssl.engine.actionlets import region_features, sample_actionlet
 from skelssl.engine.encoder_file import read_encoder_file
 from skelssl.engine.pipeline import load_pipeline, stage_configs
 from skelssl.engine.trainer import pretrain
@@ -159,3 +159,14 @@ def test_the_actionlet_pictures_render(tmp_path, prepared_synthetic):
     refused = subprocess.run([*command, "--sample", "999"], capture_output=True, text=True,
                              timeout=300)
     assert refused.returncode != 0 and "--sample 999: the test split has" in refused.stderr
+
+
+def test_region_features_pool_the_maps_three_ways(tmp_path, prepared_synthetic):
+    values = tiny_config(prepared_synthetic, train={"epochs": 1})
+    values["method"] = {"name": "actclr", "queue_size": 32, "projection_dim": 8}
+    values["encoder"]["dropout"] = 0.0
+    pretrain(load_config(values), tmp_path / "act", progress=False)
+    features, labels = region_features(tmp_path / "act", "test")
+    assert set(features) == {"actionlet", "non-actionlet", "all"}
+    assert all(f.shape == (len(labels), 16) for f in features.values())
+    assert not torch.allclose(features["actionlet"], features["non-actionlet"])

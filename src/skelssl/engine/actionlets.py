@@ -13,7 +13,7 @@ from typing import cast
 import numpy as np
 import torch
 
-from skelssl.config import load_config
+from skelssl.config import RunConfig, load_config
 from skelssl.data.dataset import PreparedDataset
 from skelssl.data.loader import BatchReader
 from skelssl.engine.assembly import build_run_method, preprocess_for
@@ -21,7 +21,10 @@ from skelssl.engine.checkpoint import load_checkpoint, load_strict
 from skelssl.engine.run_dir import CONFIG_FILE, final_stage_dir
 from skelssl.errors import RunError
 from skelssl.methods.actclr import ActCLR
+from skelssl.models.actionlet import actionlet_pool
+from skelssl.models.masking import MapEncoder
 from skelssl.skeleton import Layout
+from skelssl.transforms.streams import stream
 
 
 @dataclass
@@ -35,11 +38,10 @@ class SampleActionlet:
     layout: Layout
 
 
-def sample_actionlet(run_dir: str | Path, sample: int, split: str = "test",
-                     anchor_samples: int = 256) -> SampleActionlet:
-    """The actionlet of sample number ``sample`` of ``split`` (an index into that split),
-    against the average motion of the first ``anchor_samples`` training sequences."""
-    run_dir = final_stage_dir(Path(run_dir))
+def _load_actclr(run_dir: Path) -> tuple[ActCLR, RunConfig, PreparedDataset]:
+    """The ActCLR method of a run as its last checkpoint left it (eval mode), its config and
+    its dataset."""
+    run_dir = final_stage_dir(run_dir)
     checkpoint = run_dir / "last.pt"
     if not (run_dir / CONFIG_FILE).is_file() or not checkpoint.is_file():
         raise RunError(f"{run_dir}: no run with a checkpoint here (config.yaml, last.pt)")
@@ -50,7 +52,14 @@ def sample_actionlet(run_dir: str | Path, sample: int, split: str = "test",
     data = PreparedDataset.open(config.data.path)
     method = cast(ActCLR, build_run_method(config, data))
     load_strict(method, load_checkpoint(checkpoint)["method"], str(checkpoint))
-    method.eval()
+    return method.eval(), config, data
+
+
+def sample_actionlet(run_dir: str | Path, sample: int, split: str = "test",
+                     anchor_samples: int = 256) -> SampleActionlet:
+    """The actionlet of sample number ``sample`` of ``split`` (an index into that split),
+    against the average motion of the first ``anchor_samples`` training sequences."""
+    method, config, data = _load_actclr(Path(run_dir))
     split_name = config.data.test_split if split == "test" else config.data.train_split
     chosen = data.indices(config.data.benchmark, split_name)
     if not 0 <= sample < len(chosen):
@@ -72,3 +81,34 @@ def sample_actionlet(run_dir: str | Path, sample: int, split: str = "test",
 
     return SampleActionlet(data.names[int(chosen[sample])], people(x),
                            weights[0, 0, :, :, 0].numpy(), people(anchor), data.layout)
+
+
+def region_features(run_dir: str | Path, split: str, anchor_samples: int = 256,
+                    batch_size: int = 64) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """Features of every sequence of a split (``train`` or ``test``) pooled three ways from the
+    query encoder's last maps (ActCLR's Fig. 3): over the actionlet (weights A), over the rest
+    (1 − A) and over everything; and the labels."""
+    method, config, data = _load_actclr(Path(run_dir))
+    preprocess = preprocess_for(config.data, data.layout)
+    reader = BatchReader(data, [])
+    split_name = config.data.test_split if split == "test" else config.data.train_split
+    index = data.indices(config.data.benchmark, split_name)
+    train = data.indices(config.data.benchmark, config.data.train_split)[:anchor_samples]
+    anchor_x, anchor_lengths, _ = reader.read(train)
+    anchor = preprocess(anchor_x, anchor_lengths)[0].mean(dim=0, keepdim=True)
+    pooled: dict[str, list[torch.Tensor]] = {"actionlet": [], "non-actionlet": [], "all": []}
+    encoder = cast(MapEncoder, method.encoder_q)
+    for start in range(0, len(index), batch_size):
+        x, lengths, _ = reader.read(index[start:start + batch_size])
+        x, lengths = preprocess(x, lengths)
+        actionlet = method.actionlets(x, anchor)
+        with torch.no_grad():
+            maps, mask = encoder.maps_and_mask(stream(x, config.method.stream, data.layout),
+                                               lengths)
+            persons = x.shape[4]
+            for name, weight in (("actionlet", actionlet), ("non-actionlet", 1 - actionlet)):
+                pooled[name].append(actionlet_pool(maps, weight).view(len(x), persons, -1)
+                                    .mean(dim=1))
+            pooled["all"].append(encoder.pool(maps, mask, persons))
+    labels = torch.from_numpy(data.labels[index].astype(np.int64))
+    return {name: torch.cat(parts) for name, parts in pooled.items()}, labels
