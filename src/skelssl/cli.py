@@ -348,6 +348,8 @@ def eval_knn(
     stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
     weights: str = typer.Option("trained", help=WEIGHTS_HELP),
     split: str = typer.Option("test", help=SPLIT_HELP),
+    centre_crop: bool = typer.Option(False, "--centre-crop", help="Features of every "
+                                     "sequence's centre 95 % (ISC's protocol), not the cache."),
     data: str | None = typer.Option(None, help=DATA_HELP),
 ) -> None:
     """kNN on L2-normalised frozen features (exact cosine search)."""
@@ -362,7 +364,7 @@ def eval_knn(
         for neighbours in k or run.config.eval.knn_k:
             result = knn_eval(run, name, neighbours,
                               run.config.eval.knn_temperature if temperature is None
-                              else temperature)
+                              else temperature, centre_crop)
             path = write_result(run, result)
             typer.echo(f"knn k={neighbours} {name} [{weights}]: top-1 {result['top1']:.2f}"
                        f"  → {path} (confusion matrix: {result_confusion(path).name})")
@@ -376,6 +378,8 @@ def eval_retrieval(
     stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
     weights: str = typer.Option("trained", help=WEIGHTS_HELP),
     split: str = typer.Option("test", help=SPLIT_HELP),
+    centre_crop: bool = typer.Option(False, "--centre-crop", help="Features of every "
+                                     "sequence's centre 95 % (ISC's protocol), not the cache."),
     data: str | None = typer.Option(None, help=DATA_HELP),
 ) -> None:
     """Action retrieval: every test sequence queries the training split (cosine similarity).
@@ -391,7 +395,7 @@ def eval_retrieval(
 
     run = load_run(run_dir, weights, data, split=split)
     for name in _streams(run, stream):
-        result = retrieval_eval(run, name, tuple(k) or (1, 5, 10))
+        result = retrieval_eval(run, name, tuple(k) or (1, 5, 10), centre_crop)
         path = write_result(run, result)
         recalls = "  ".join(f"{key} {value:.2f}" for key, value in result.items()
                             if key.startswith("recall@"))

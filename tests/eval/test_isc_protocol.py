@@ -40,3 +40,20 @@ def test_two_representations_fuse_like_streams(tmp_path, prepared_synthetic, fas
                            {"sequence": 1.0, "graph": 1.0}, progress=False)
     assert set(result["streams"]) == {"sequence", "graph"}
     assert 0 <= result["ensembles"]["sequence+graph"] <= 100
+
+
+def test_knn_and_retrieval_on_centre_crops_are_their_own_results(tiny_run):
+    import subprocess
+    import sys
+
+    from skelssl.eval.protocol import knn_eval, retrieval_eval, write_result
+
+    run = load_run(tiny_run)
+    plain, centre = knn_eval(run, "joint", 1, 0.1), knn_eval(run, "joint", 1, 0.1, centre=True)
+    assert centre["crop"] == "centre" and plain["crop"] is None
+    assert write_result(run, centre).name == "knn-k1-centre-trained-joint.json"
+    found = retrieval_eval(run, "joint", centre=True)
+    assert abs(found["top1"] - centre["top1"]) < 1e-4  # retrieval top-1 is 1-NN
+    done = subprocess.run([sys.executable, "-m", "skelssl", "eval", "retrieval", str(tiny_run),
+                           "--centre-crop"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "retrieval-cosine-centre" in done.stdout

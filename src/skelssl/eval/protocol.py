@@ -177,29 +177,39 @@ def feature_mode(preset_name: str, cache: bool) -> str:
     return "cached" if cache else "recomputed every epoch"
 
 
+def _crop_encoder(run: LoadedRun, stream: str, split: str, crop):
+    """Features of the split's samples at the given positions, each batch cropped by
+    ``crop(x, lengths)`` after preprocessing and encoded live."""
+    reader, index = BatchReader(run.data, []), run.split(split)
+
+    def features(positions: torch.Tensor) -> torch.Tensor:
+        x, lengths, _ = reader.read(index[positions.numpy()])
+        x, lengths = crop(*run.preprocess(x.to(run.device), lengths.to(run.device)))
+        with torch.no_grad():
+            return run.encoders[stream](x, lengths).float()
+
+    return features
+
+
+def centre_crop_features(run: LoadedRun, stream: str, split: str) -> torch.Tensor:
+    """Features of every sample of the split from its centre 95 % (ISC's test view),
+    resampled to the preprocessed length."""
+    features = _crop_encoder(run, stream, split,
+                             lambda x, lengths: centre_crop(x, lengths, x.shape[2], 0.95))
+    return torch.cat([features(part) for part in torch.arange(len(run.split(split))).split(256)])
+
+
 def _cropped_features(generator: torch.Generator):
     """ISC's views for the linear probe: random crop-resizes of U[0.5, 1] of each training
     sequence, drawn anew for every batch, and the centre 95 % of each test sequence (computed
     once), both resampled to the preprocessed length and encoded live."""
 
     def make(run: LoadedRun, stream: str, split: str):
-        reader, index = BatchReader(run.data, []), run.split(split)
-        training = split == run.config.data.train_split
-
-        def features(positions: torch.Tensor) -> torch.Tensor:
-            x, lengths, _ = reader.read(index[positions.numpy()])
-            x, lengths = run.preprocess(x.to(run.device), lengths.to(run.device))
-            if training:
-                x, lengths = crop_resize(x, lengths, x.shape[2], 0.5, generator)
-            else:
-                x, lengths = centre_crop(x, lengths, x.shape[2], 0.95)
-            with torch.no_grad():
-                return run.encoders[stream](x, lengths).float()
-
-        if training:
-            return features
-        every = torch.cat([features(part) for part in torch.arange(len(index)).split(256)])
-        return lambda positions: every[positions]
+        if split != run.config.data.train_split:
+            every = centre_crop_features(run, stream, split)
+            return lambda positions: every[positions]
+        return _crop_encoder(run, stream, split, lambda x, lengths: crop_resize(
+            x, lengths, x.shape[2], 0.5, generator))
 
     return make
 
@@ -247,30 +257,35 @@ def _restricted(features, positions: torch.Tensor):
     return lambda chosen: features(positions[chosen])
 
 
-def knn_eval(run: LoadedRun, stream: str, k: int, temperature: float) -> dict:
-    """kNN protocol (k = 1: nearest neighbour; k > 1: weighted vote) on one encoder."""
+def knn_eval(run: LoadedRun, stream: str, k: int, temperature: float,
+             centre: bool = False) -> dict:
+    """kNN protocol (k = 1: nearest neighbour; k > 1: weighted vote) on one encoder; ``centre``:
+    on features of every sequence's centre 95 % (ISC's protocol) instead of the cached ones."""
     c = run.config.data
     started = time.perf_counter()
-    train = cached_features(run, stream, c.train_split)
-    test = cached_features(run, stream, c.test_split)
+    train, test = (centre_crop_features(run, stream, split) if centre else
+                   cached_features(run, stream, split) for split in (c.train_split, c.test_split))
     predictions = knn_predict(train, split_labels(run, c.train_split), test, k,
                               run.data.num_classes, temperature)
-    return {**result_header(run, stream, "knn"), "k": k,
+    return {**result_header(run, stream, "knn"), "k": k, "crop": "centre" if centre else None,
             "temperature": temperature if k > 1 else None,
             "top1": top1(predictions, split_labels(run, c.test_split)), "epoch": "final",
             "predictions": predictions.tolist(), "per_class_top1": _per_class(run, predictions),
             "wall_time_s": time.perf_counter() - started}
 
 
-def retrieval_eval(run: LoadedRun, stream: str, ks: tuple[int, ...] = (1, 5, 10)) -> dict:
-    """Action retrieval: test queries against the training split (top-1, recall@k, mAP)."""
+def retrieval_eval(run: LoadedRun, stream: str, ks: tuple[int, ...] = (1, 5, 10),
+                   centre: bool = False) -> dict:
+    """Action retrieval: test queries against the training split (top-1, recall@k, mAP);
+    ``centre``: on centre-crop features (ISC's protocol)."""
     c = run.config.data
     started = time.perf_counter()
-    scores = retrieval_scores(cached_features(run, stream, c.train_split),
-                              split_labels(run, c.train_split),
-                              cached_features(run, stream, c.test_split),
+    train, test = (centre_crop_features(run, stream, split) if centre else
+                   cached_features(run, stream, split) for split in (c.train_split, c.test_split))
+    scores = retrieval_scores(train, split_labels(run, c.train_split), test,
                               split_labels(run, c.test_split), ks)
-    return {**result_header(run, stream, "retrieval"), **scores, "epoch": "final",
+    return {**result_header(run, stream, "retrieval"), **scores,
+            "crop": "centre" if centre else None, "epoch": "final",
             "wall_time_s": time.perf_counter() - started}
 
 
@@ -317,6 +332,8 @@ def earlier_linear_probe(run: LoadedRun, stream: str, preset: str, seed: int, ca
 def write_result(run: LoadedRun, result: dict) -> Path:
     """results/<protocol>-<detail>-<weights>-<stream>[-val].json in the run directory."""
     detail = result.get("preset") or (f"k{result['k']}" if "k" in result else "cosine")
+    if result.get("crop"):
+        detail += f"-{result['crop']}"
     path = result_path(run, result["protocol"], detail, result["stream"])
     path.parent.mkdir(parents=True, exist_ok=True)
     serialisable = {k: v for k, v in result.items() if not isinstance(v, torch.Tensor)}
