@@ -82,6 +82,22 @@ def test_mining_with_the_released_options_by_hand():
                                similarity_mining_loss(student, top, 0.1, 0.04))
 
 
+def test_the_mixed_key_weights_each_key_by_the_actionlet_the_mix_keeps():
+    method = tiny_actclr()
+    like = torch.zeros(2, 3, 4, 25, 1)
+    k = torch.nn.functional.normalize(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), dim=1)
+    partner = torch.tensor([1, 0])
+    actionlet = torch.zeros(2, 4, 25)
+    nothing, everything = torch.zeros(2, 4, 25), torch.ones(2, 4, 25)
+    torch.testing.assert_close(method.mixed_key(k, actionlet, partner, nothing, like), k)
+    torch.testing.assert_close(method.mixed_key(k, actionlet, partner, everything, like),
+                               k[partner])
+    half = torch.zeros(2, 4, 25)
+    half[:, :2] = 1  # the partner's first two frames pasted: with a flat actionlet, half each
+    expected = torch.nn.functional.normalize(0.5 * k + 0.5 * k[partner], dim=1)
+    torch.testing.assert_close(method.mixed_key(k, actionlet, partner, half, like), expected)
+
+
 def test_the_dataset_anchor_survives_a_reload():
     method = tiny_actclr(anchor="dataset")
     for epoch in range(2):
@@ -97,7 +113,7 @@ def test_every_switch_trains(prepared_synthetic):
     for options in ({"mats": False}, {"offline_pooling": "mix"}, {"offline_pooling": "global"},
                     {"online_pooling": "safp"}, {"actionlet_features": "dense"},
                     {"actionlet_smoothing": "parts", "actionlet_scaling": "binary"},
-                    {"anchor": "dataset"}):
+                    {"anchor": "dataset"}, {"mixed_key": True}):
         out = tiny_actclr(**options).training_step(batch(), 0, torch.Generator().manual_seed(0))
         assert torch.isfinite(out["loss"]), options
         out["loss"].backward()

@@ -60,6 +60,8 @@ class ActCLRConfig:
     teacher_cutoff: float | None = None  # released code: 0.95 (bank entries above: −1)
     teacher_topk: AtLeastOne | None = None  # released code: 8192 of the bank kept
     square_student: bool = False  # released code: the student's similarities squared
+    mixed_key: bool = False  # released code: a third query, the weak view mixed, against the
+    # key mixed in proportion to the actionlet each sequence keeps
     shear_beta: NonNegative = 0.5
     padding_ratio: AtLeastOne = 6
     anchor: Literal["batch", "dataset"] = "batch"  # the static anchor's average motion
@@ -188,18 +190,33 @@ class ActCLR(nn.Module):
             view = torch.where(active, step(view), view)
         return view
 
-    def mixed(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-        """Skeleton Mix with a partner: CutMix (p ½), ResizeMix (¼) or Mixup (¼) per batch."""
+    def mixed(self, x: torch.Tensor, generator: torch.Generator | None
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Skeleton Mix with a partner: CutMix (p ½), ResizeMix (¼) or Mixup (¼) per batch.
+        Returns the mix, the partners and the partner's share of each position (N, T, V)."""
         c = self.config
-        partner = mixing.partner_index(x.shape[0], generator, x.device)
+        n, _, t, v, _ = x.shape
+        partner = mixing.partner_index(n, generator, x.device)
         choice = float(torch.rand((), generator=generator, device=x.device))
         if choice < 0.25:
-            return mixing.mixup(x, partner, generator)[0]
+            mix, lam = mixing.mixup(x, partner, generator)
+            return mix, partner, lam.view(n, 1, 1).expand(n, t, v)
         mask = mixing.region_mask(x, list(self.layout.parts.values()),
                                   (c.mix_parts[0], c.mix_parts[1]),
                                   (c.mix_frames[0], c.mix_frames[1]), generator)
         paste = mixing.resizemix if choice < 0.5 else mixing.cutmix
-        return paste(x, partner, mask)
+        return paste(x, partner, mask), partner, mask
+
+    def mixed_key(self, k: torch.Tensor, actionlet: torch.Tensor, partner: torch.Tensor,
+                  share: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        """The released code's key of a mixed sequence: k and the partner's key, weighted by
+        how much of each one's actionlet (weights exp(A / 0.1)) the mix keeps."""
+        weight = (self.at_input(actionlet, like)[:, 0] / 0.1).exp().mean(dim=-1)  # (N, T, V)
+        own = (weight * (1 - share)).sum(dim=(1, 2)) / weight.sum(dim=(1, 2))
+        pasted = (weight[partner] * share).sum(dim=(1, 2)) / weight[partner].sum(dim=(1, 2))
+        total = own + pasted
+        mixed = k * (own / total)[:, None] + k[partner] * (pasted / total)[:, None]
+        return F.normalize(mixed, dim=1)
 
     # --- actionlets ------------------------------------------------------------------------
 
@@ -303,7 +320,7 @@ class ActCLR(nn.Module):
         k = self.embed_key(weak_k, actionlet_k)
         styled = mixing.skeleton_adain(weak_p, mixing.partner_index(x.shape[0], generator,
                                                                     x.device))
-        mixed = self.mixed(styled, generator)
+        mixed, partner, share = self.mixed(styled, generator)
         views = []
         for kept, replaced in ((medium, strong), (styled, mixed)):
             actionlet = self.actionlets(kept, anchor)
@@ -313,11 +330,17 @@ class ActCLR(nn.Module):
             else:
                 views.append((replaced, actionlet))
         bank = self.queue.keys.clone().detach()
+        targets = [k, k]
+        if self.config.mixed_key:
+            mix, partner, share = self.mixed(weak_p, generator)
+            actionlet_p = self.actionlets(weak_p, anchor)
+            views.append((mix, actionlet_p))
+            targets.append(self.mixed_key(k, actionlet_p, partner, share, weak_p))
         out: dict[str, torch.Tensor] = {}
         loss = torch.zeros((), device=x.device)
-        for index, (view, actionlet) in enumerate(views, 1):
+        for index, ((view, actionlet), target) in enumerate(zip(views, targets, strict=True), 1):
             q = self.embed_query(view, actionlet)
-            term = self.mining(q, k, bank)
+            term = self.mining(q, target, bank)
             out[f"loss_view{index}"] = term.detach()
             loss = loss + term
             if index == 1:
