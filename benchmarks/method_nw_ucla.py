@@ -3,14 +3,15 @@
 Each ``--variant "LABEL=NAME[,config=PATH][,KEY=VALUE...]"`` is a leaderboard line (e.g.
 ``AimCLR · joint``) and a candidate of benchmarks/recipe_nw_ucla.py (trained and scored the same
 way: pretraining on the training views, linear = ``--preset`` and 1-NN on the test view, final
-epoch; runs resume and keep their scores in ``recipe.json``). ``--seeds`` applies to every
-variant; ``--ablation-seeds`` to the variants whose label contains "w/o" (one seed is enough for
-ablations, and the table says so). Writes docs/results/<topic>.{json,md}; its rows carry
-``"board": true`` and the leaderboard collects them. From the repository root:
+epoch; runs resume and keep their scores in ``recipe.json``), run on ``--seeds``; each
+``--ablation`` (same form) runs on ``--ablation-seeds`` (one seed is enough for ablations and
+experiment-list items, and the table says so). All runs train ``--jobs`` at a time. Writes
+docs/results/<topic>.{json,md}; its rows carry ``"board": true`` and the leaderboard collects
+them. From the repository root:
 
     python benchmarks/method_nw_ucla.py --topic aimclr-nw-ucla --jobs 2 \\
         --variant "AimCLR · joint=aimclr,config=configs/aimclr/nw-ucla.yaml" \\
-        --variant "AimCLR · joint w/o D³M=aimclr-nod3m,config=configs/aimclr/nw-ucla-no-d3m.yaml"
+        --ablation "AimCLR · joint w/o D³M=aimclr-nod3m,config=configs/aimclr/nw-ucla-no-d3m.yaml"
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ import statistics
 import time
 from pathlib import Path
 
-from recipe_nw_ucla import Candidate, parse_candidate, train_all
+from recipe_nw_ucla import Candidate, parse_candidate, train_pairs
 from results import cell, provenance, summary, write_results
-
-ABLATION = "w/o"
 
 
 def parse_variant(spec: str) -> tuple[str, Candidate]:
@@ -49,7 +48,9 @@ def board_rows(label: str, candidate: Candidate, rows: list[dict], preset: str) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--topic", required=True, help="the results page, e.g. aimclr-nw-ucla")
-    parser.add_argument("--variant", action="append", required=True,
+    parser.add_argument("--variant", action="append", default=[],
+                        metavar="LABEL=NAME[,config=PATH][,KEY=VALUE]")
+    parser.add_argument("--ablation", action="append", default=[],
                         metavar="LABEL=NAME[,config=PATH][,KEY=VALUE]")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--ablation-seeds", type=int, nargs="+", default=[0])
@@ -59,20 +60,25 @@ def main() -> None:
     parser.add_argument("--note", default="")
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
     args = parser.parse_args()
-    variants = [parse_variant(spec) for spec in args.variant]
+    variants = [parse_variant(spec) for spec in args.variant + args.ablation]
+    if not variants:
+        raise SystemExit("give at least one --variant or --ablation")
     runs = args.runs or Path("runs") / args.topic
     started = time.perf_counter()
     common = provenance()
+    seeds = {label: args.seeds for label, _ in variants[:len(args.variant)]}
+    seeds.update({label: args.ablation_seeds for label, _ in variants[len(args.variant):]})
+    measured = train_pairs([(candidate, seed) for label, candidate in variants
+                            for seed in seeds[label]], runs, args.preset, "test", args.jobs)
     rows, table = [], []
     for label, candidate in variants:
-        seeds = args.ablation_seeds if ABLATION in label else args.seeds
-        measured = train_all([candidate], seeds, runs, args.preset, "test", args.jobs)
-        new = board_rows(label, candidate, measured, args.preset)
+        mine = [row for row in measured if row["candidate"] == candidate.name]
+        new = board_rows(label, candidate, mine, args.preset)
         rows += [{**common, **row} for row in new]
         settings = " ".join([f"`{candidate.config}`", *candidate.overrides])
         minutes = new[0]["pretrain_s_per_seed"] / 60
         table.append(f"| {label} | {settings} | {cell(new[0])} | {cell(new[1])} | "
-                     f"{len(seeds)} | {minutes:.0f} |")
+                     f"{len(mine)} | {minutes:.0f} |")
     wall = round(time.perf_counter() - started, 1)
     rows = [{**row, "wall_time_s": wall} for row in rows]
     markdown = [
@@ -83,9 +89,8 @@ def main() -> None:
         "",
         "NW-UCLA, pretrained on views 1+2, tested on view 3; linear = the "
         f"`{args.preset}` probe, 1-NN = cosine nearest neighbour, top-1 %, final epoch, "
-        f"mean ± std (per seed); rows marked {ABLATION} ran {len(args.ablation_seeds)} "
-        "seed(s). The floors of each preprocessing are on the leaderboard "
-        "(leaderboard-nw-ucla.md).",
+        "mean ± std (per seed; the seeds column says how many). The floors of each "
+        "preprocessing are on the leaderboard (leaderboard-nw-ucla.md).",
         "",
         "| variant | config | linear | 1-NN | seeds | pretrain min/seed |",
         "|---|---|---|---|---|---|",

@@ -144,7 +144,13 @@ def _one_thread_each(threads: int) -> None:
 def train_all(candidates: list[Candidate], seeds: list[int], runs: Path, preset: str,
               split: str, jobs: int) -> list[dict]:
     """Every (candidate, seed) run, ``jobs`` of them at a time in their own processes."""
-    pairs = [(candidate, seed) for candidate in candidates for seed in seeds]
+    return train_pairs([(c, seed) for c in candidates for seed in seeds], runs, preset, split,
+                       jobs)
+
+
+def train_pairs(pairs: list[tuple[Candidate, int]], runs: Path, preset: str, split: str,
+                jobs: int) -> list[dict]:
+    """The given (candidate, seed) runs, ``jobs`` of them at a time in their own processes."""
     if jobs <= 1:
         return [row for candidate, seed in pairs
                 for row in train_and_score(candidate, seed, runs, preset, split)]

@@ -1,0 +1,70 @@
+#!/bin/bash
+# The NW-UCLA tables of the new methods on one GPU: every variant × seeds on the test view
+# (benchmarks/method_nw_ucla.py, JOBS runs at a time per table, the tables side by side).
+# Each setting the papers leave open keeps its config default here; a table whose method has
+# such settings (ViewCLR: τ, the distance unit) is provisional until they are chosen on the
+# validation split. Writes OUT_DIR/<topic>.{json,md} and OUT_DIR/<topic>-runs.tgz (scores,
+# metrics, configs). From the repository root, with data/nw-ucla prepared:
+#     bash benchmarks/methods_nw_ucla_gpu.sh OUT_DIR JOBS aimclr viewclr actclr
+# A quick dry run anywhere: EXTRA=",train.epochs=1" EXTRA_PIPELINE=",stages.aimclr.train.epochs=1,
+# stages.actclr.train.epochs=1" (ActCLR's two-stage configs) SEEDS=0 PYTHON=.venv/bin/python.
+set -u
+out=${1:?usage: methods_nw_ucla_gpu.sh OUT_DIR JOBS METHOD...}
+jobs=${2:?}
+shift 2
+extra=${EXTRA:-}
+staged=${EXTRA_PIPELINE:-}
+runs=${RUNS:-/tmp/methods-nw-ucla}
+export PYTHONPATH="src:benchmarks${PYTHONPATH:+:$PYTHONPATH}" TQDM_DISABLE=1
+mkdir -p "$out"
+read -ra seeds <<< "${SEEDS:-0 1 2}"
+
+table() {  # table TOPIC ARGS...: one method's table, then its runs' small files
+    local topic=$1
+    shift
+    "${PYTHON:-python3}" benchmarks/method_nw_ucla.py --topic "$topic" --runs "$runs/$topic" \
+        --out "$out" --jobs "$jobs" --seeds "${seeds[@]}" "$@" >"$out/$topic.log" 2>&1
+    (cd "$runs/$topic" && find . \( -name recipe.json -o -name metrics.csv -o -name config.yaml \
+        \) -print0 | tar czf "$out/$topic-runs.tgz" --null -T -)
+    echo "$topic: done ($(grep -c '^|' "$out/$topic.md" 2>/dev/null || echo 0) table lines)"
+}
+
+aimclr() {
+    local c=configs/aimclr
+    table aimclr-nw-ucla \
+        --variant "SkeletonCLR · joint=skeletonclr,config=configs/skeletonclr/nw-ucla.yaml$extra" \
+        --variant "AimCLR · joint=aimclr-joint,config=$c/nw-ucla.yaml$extra" \
+        --variant "AimCLR · motion=aimclr-motion,config=$c/nw-ucla.yaml,method.stream=motion$extra" \
+        --variant "AimCLR · bone=aimclr-bone,config=$c/nw-ucla.yaml,method.stream=bone$extra" \
+        --ablation "AimCLR · joint w/o extreme=aimclr-noextreme,config=$c/nw-ucla-no-extreme.yaml$extra" \
+        --ablation "AimCLR · joint w/o drop=aimclr-nodrop,config=$c/nw-ucla-no-drop.yaml$extra" \
+        --ablation "AimCLR · joint w/o D³M=aimclr-nod3m,config=$c/nw-ucla-no-d3m.yaml$extra" \
+        --ablation "AimCLR · joint w/o mining=aimclr-nomining,config=$c/nw-ucla-no-mining.yaml$extra"
+}
+
+viewclr() {
+    local c=configs/viewclr
+    local items=(ab:"(α, β) random, γ fixed" ag:"(α, γ) random, β fixed" bg:"(β, γ) random, α fixed"
+                 distance:"distance only" frame:"a camera per frame" resnet18:"ResNet-18 1/4"
+                 resnet18-w32:"ResNet-18 1/2" resnet34:"ResNet-34 1/4" resnet50:"ResNet-50 1/4")
+    local ablations=()
+    for item in "${items[@]}"; do
+        ablations+=(--ablation "ViewCLR · ${item#*:}=viewclr-${item%%:*},config=$c/nw-ucla-${item%%:*}.yaml$extra")
+    done
+    table viewclr-nw-ucla --variant "ViewCLR · joint=viewclr,config=$c/nw-ucla.yaml$extra" \
+        "${ablations[@]}"
+}
+
+actclr() {
+    local c=configs/actclr
+    table actclr-nw-ucla --variant "ActCLR · joint=actclr,config=$c/nw-ucla.yaml$staged" \
+        --ablation "ActCLR · joint w/o MATS=actclr-nomats,config=$c/nw-ucla-no-mats.yaml$staged" \
+        --ablation "ActCLR · joint, SAFP online=actclr-onlinesafp,config=$c/nw-ucla-online-safp.yaml$staged" \
+        --ablation "ActCLR · joint, dense actionlet=actclr-dense,config=$c/nw-ucla-dense.yaml$staged" \
+        --ablation "ActCLR · joint, released code=actclr-sgd,config=$c/nw-ucla-sgd.yaml$staged"
+}
+
+for method in "$@"; do
+    "$method" &
+done
+wait
