@@ -293,6 +293,7 @@ eval_app = typer.Typer(help="Evaluate a pretrained run: linear probe, kNN, semi-
                        "finetune, stream ensembles.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
+CENTRE_HELP = "Features of every sequence's centre 95 % (ISC's protocol), not the cache."
 WEIGHTS_HELP = "trained (encoder.pt) or random (same architecture at initialisation)."
 DATA_HELP = "Prepared dataset, when the run's relative data.path does not resolve here."
 SPLIT_HELP = ("test (the benchmark's test split) or val: fit on train-val, score on val, a "
@@ -348,8 +349,7 @@ def eval_knn(
     stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
     weights: str = typer.Option("trained", help=WEIGHTS_HELP),
     split: str = typer.Option("test", help=SPLIT_HELP),
-    centre_crop: bool = typer.Option(False, "--centre-crop", help="Features of every "
-                                     "sequence's centre 95 % (ISC's protocol), not the cache."),
+    centre_crop: bool = typer.Option(False, "--centre-crop", help=CENTRE_HELP),
     data: str | None = typer.Option(None, help=DATA_HELP),
 ) -> None:
     """kNN on L2-normalised frozen features (exact cosine search)."""
@@ -378,8 +378,7 @@ def eval_retrieval(
     stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
     weights: str = typer.Option("trained", help=WEIGHTS_HELP),
     split: str = typer.Option("test", help=SPLIT_HELP),
-    centre_crop: bool = typer.Option(False, "--centre-crop", help="Features of every "
-                                     "sequence's centre 95 % (ISC's protocol), not the cache."),
+    centre_crop: bool = typer.Option(False, "--centre-crop", help=CENTRE_HELP),
     data: str | None = typer.Option(None, help=DATA_HELP),
 ) -> None:
     """Action retrieval: every test sequence queries the training split (cosine similarity).
