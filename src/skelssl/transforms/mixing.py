@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from skelssl.transforms.temporal import resize_valid
+from skelssl.transforms.temporal import interpolate_frames
 
 
 def partner_index(n: int, generator: torch.Generator | None = None,
@@ -47,13 +47,14 @@ def region_mask(x: torch.Tensor, parts: list[tuple[int, ...]], part_range: tuple
     ``frame_range`` (inclusive), at a random start."""
     n, _, t, v, _ = x.shape
     device = x.device
-    joints = torch.zeros(n, v, device=device, dtype=x.dtype)
-    for sample in range(n):
-        count = int(torch.randint(part_range[0], part_range[1] + 1, (1,), generator=generator,
-                                  device=device))
-        order = torch.randperm(len(parts), generator=generator, device=device)[:count]
-        for part in order.tolist():
-            joints[sample, list(parts[part])] = 1
+    members = torch.zeros(len(parts), v, device=device, dtype=x.dtype)  # part × joint
+    for index, part in enumerate(parts):
+        members[index, list(part)] = 1
+    count = torch.randint(part_range[0], part_range[1] + 1, (n, 1), generator=generator,
+                          device=device)
+    rank = torch.rand(n, len(parts), generator=generator, device=device).argsort(dim=1)
+    chosen = (rank.argsort(dim=1) < count).to(x.dtype)  # `count` random parts per sample
+    joints = (chosen @ members).clamp(max=1)
     length = torch.randint(frame_range[0], frame_range[1] + 1, (n,), generator=generator,
                            device=device).clamp(max=t)
     start = (torch.rand(n, generator=generator, device=device) * (t - length + 1)).long()
@@ -72,14 +73,13 @@ def resizemix(x: torch.Tensor, partner: torch.Tensor, mask: torch.Tensor) -> tor
     """Like :func:`cutmix`, but what is pasted is the partner's whole sequence resized in time
     to the region's window (each region's frames show the partner from its first frame to its
     last, on the region's joints)."""
-    n, _, t, _, _ = x.shape
-    window = mask.amax(dim=2)  # (N, T): the region's frames
-    pasted = torch.zeros_like(x)
-    for sample in range(n):
-        frames = torch.nonzero(window[sample]).flatten()
-        if frames.numel():
-            whole = x[partner[sample]][None]
-            resized, _ = resize_valid(whole, torch.tensor([t], device=x.device), frames.numel())
-            pasted[sample, :, frames] = resized[0]
+    t = x.shape[2]
+    window = mask.amax(dim=2)  # (N, T): the region's frames, one contiguous run
+    length = window.sum(dim=1)
+    start = window.argmax(dim=1).to(x.dtype)
+    step = (t - 1) / (length - 1).clamp(min=1)
+    frames = torch.arange(t, device=x.device, dtype=x.dtype)[None]
+    source = ((frames - start[:, None]) * step[:, None]).clamp(min=0)
+    pasted = interpolate_frames(x[partner], source, torch.full_like(length, t - 1))
     weight = mask[:, None, :, :, None]
     return x * (1 - weight) + pasted * weight
