@@ -29,7 +29,11 @@ FORMAT is one of:
   ntu60       NTU RGB+D 60 .skeleton files (--raw FOLDER); splits xsub, xview
   ntu120      NTU RGB+D 120 .skeleton files (--raw FOLDER); splits xsub, xset
   nw-ucla     NW-UCLA all_sqe JSON files (--raw FOLDER); split view3
-  npy         (N,C,T,V,M) .npy (--raw) with --labels .npy/.pkl [--test-raw --test-labels]
+  pku-mmd     PKU-MMD .txt files (--raw FOLDER), labels (--labels FOLDER)
+              and split lists (--split xsub=FILE): a clip per action,
+              or --untrimmed sequences with per-frame labels
+  npy         (N,C,T,V,M) .npy (--raw) with --labels .npy/.pkl
+              [--test-raw --test-labels]
   ctrgcn-npz  CTR-GCN .npz with x_train/y_train/x_test/y_test (--raw FILE)
   custom      bring-your-own .npz, see docs/data.md (--raw FILE)
   synthetic   procedural actions, generated (no --raw)
@@ -37,8 +41,11 @@ FORMAT is one of:
 Damaged files are all listed and preparation stops, unless --skip-damaged.
 
 \b
-Example:
+Examples:
   skelssl prepare nw-ucla --raw path/to/all_sqe --out data/nw-ucla
+  skelssl prepare pku-mmd --raw PKU/Skeleton --labels PKU/Label \\
+      --split xsub=PKU/Split/cross-subject.txt \\
+      --split xview=PKU/Split/cross-view.txt --out data/pku-mmd-1
 """
 
 
@@ -47,7 +54,8 @@ def prepare(
     fmt: str = typer.Argument(..., metavar="FORMAT", help="Raw format (see above)."),
     out: Path = typer.Option(..., "--out", "-o", help="Directory to create."),
     raw: Path | None = typer.Option(None, help="Raw folder or file."),
-    labels: Path | None = typer.Option(None, help="npy: labels of --raw (.npy or .pkl)."),
+    labels: Path | None = typer.Option(
+        None, help="npy: labels of --raw (.npy or .pkl); pku-mmd: the label folder."),
     test_raw: Path | None = typer.Option(None, help="npy: test-part data .npy."),
     test_labels: Path | None = typer.Option(None, help="npy: test-part labels."),
     layout: str | None = typer.Option(None, help="Layout name (ntu25, ucla20) or YAML file."),
@@ -55,6 +63,13 @@ def prepare(
     body_selection: str = typer.Option(
         "most-active", help="NTU: keep the 2 most active bodies, or the 'first' two."),
     exclude: Path | None = typer.Option(None, help="NTU: file of sample names to leave out."),
+    split: list[str] = typer.Option(
+        [], metavar="NAME=FILE", help="pku-mmd: a benchmark and its official split list, "
+                                      "repeatable: --split xsub=Split/cross-subject.txt"),
+    untrimmed: bool = typer.Option(
+        False, help="pku-mmd: whole sequences with per-frame labels (for segmentation)."),
+    class_names: Path | None = typer.Option(
+        None, help="pku-mmd: action names, 'id,name' lines (Actions.xlsx saved as CSV)."),
     workers: int | None = typer.Option(None, help="Processes for reading (default: all)."),
     seed: int = typer.Option(0, help="synthetic: random seed."),
     per_class: int = typer.Option(100, help="synthetic: samples per class."),
@@ -71,9 +86,16 @@ def prepare(
 
     if workers is not None and workers < 1:
         raise typer.BadParameter(f"{workers}: expected at least 1 process", param_hint="--workers")
+    split_files = {}
+    for item in split:
+        name, sep, file = item.partition("=")
+        if not sep or not name or not file:
+            raise typer.BadParameter(f"{item!r}: expected NAME=FILE", param_hint="--split")
+        split_files[name] = Path(file)
     opts = PrepareOptions(raw=raw, labels=labels, test_raw=test_raw, test_labels=test_labels,
                           layout=layout, benchmark=benchmark, body_selection=body_selection,
-                          exclude=exclude, workers=workers, seed=seed, per_class=per_class,
+                          exclude=exclude, workers=workers, split_files=split_files,
+                          untrimmed=untrimmed, class_names=class_names, seed=seed, per_class=per_class,
                           skip_damaged=skip_damaged, overwrite=overwrite,
                           allow_pickle=allow_pickle)
     path, written = run_prepare(fmt, out, opts)

@@ -13,9 +13,11 @@ from torch.utils.data import Dataset
 from skelssl.data.prepare import (
     ARRAY_FILES,
     FORMAT_VERSION,
+    FRAME_LABELS,
     build_meta,
     file_checksum,
     fill_padded,
+    padded_frame_labels,
     padded_shape,
 )
 from skelssl.data.readers.padded import mapped_shortfall
@@ -29,10 +31,13 @@ VALIDATION_GROUPS = ("subject", "performer")  # held out whole, in this order of
 
 
 class PreparedDataset:
-    """Joints (N, C, T, V, M), valid lengths, labels and metadata of one prepared dataset."""
+    """Joints (N, C, T, V, M), valid lengths, labels and metadata of one prepared dataset;
+    ``frame_labels`` (N, T), -1 past each length, when it holds untrimmed sequences."""
 
     def __init__(self, joints: np.ndarray, lengths: np.ndarray, labels: np.ndarray,
-                 meta: dict[str, Any], path: Path | None = None) -> None:
+                 meta: dict[str, Any], path: Path | None = None,
+                 frame_labels: np.ndarray | None = None) -> None:
+        self.frame_labels = frame_labels
         self.joints = joints
         self.lengths = lengths
         self.labels = labels
@@ -68,18 +73,22 @@ class PreparedDataset:
         if version != FORMAT_VERSION:
             raise DatasetError(f"{path}: format version {version}, this skelssl reads "
                                f"{FORMAT_VERSION}; prepare the dataset again")
-        for name in ARRAY_FILES:
+        has_frame_labels = FRAME_LABELS in meta.get("checksum", {})
+        for name in ARRAY_FILES + ((FRAME_LABELS,) if has_frame_labels else ()):
             if not (path / name).is_file():
                 raise DatasetError(f"{path}: {name} is missing")
         if verify:
-            for name in ARRAY_FILES:
-                if file_checksum(path / name) != meta["checksum"][name]:
+            listed = meta.get("checksum", {})
+            for name in sorted(set(ARRAY_FILES) | set(listed) - {"algorithm"}):
+                if file_checksum(path / name) != listed.get(name):
                     raise DatasetError(f"{path / name}: checksum differs from meta.json "
                                        "(file changed or damaged)")
         try:
             joints = np.load(path / "joints.npy", mmap_mode="r", allow_pickle=False)
             lengths = np.load(path / "lengths.npy", allow_pickle=False)
             labels = np.load(path / "labels.npy", allow_pickle=False)
+            frame_labels = (np.load(path / FRAME_LABELS, mmap_mode="r", allow_pickle=False)
+                            if has_frame_labels else None)
             shape = tuple(meta["shape"][k] for k in "NCTVM")
         except (ValueError, OSError, EOFError, KeyError, TypeError) as error:
             raise DatasetError(f"{path}: damaged ({type(error).__name__}: {error}); prepare "
@@ -91,7 +100,10 @@ class PreparedDataset:
         if joints.shape != shape or lengths.shape != (shape[0],) or labels.shape != (shape[0],):
             raise DatasetError(f"{path}: array shapes {joints.shape}, {lengths.shape}, "
                                f"{labels.shape} do not match meta.json {shape}")
-        data = cls(joints, lengths, labels, meta, path)
+        if frame_labels is not None and frame_labels.shape != shape[:1] + shape[2:3]:
+            raise DatasetError(f"{path / FRAME_LABELS}: shape {frame_labels.shape}, expected "
+                               f"(N, T) = {shape[:1] + shape[2:3]}")
+        data = cls(joints, lengths, labels, meta, path, frame_labels)
         data.check()
         if verify:
             data.check_values()
@@ -136,7 +148,9 @@ class PreparedDataset:
         fill_padded(raw.sequences, joints)
         lengths = np.array([s.num_frames for s in raw.sequences], np.int64)
         labels = np.array([s.label for s in raw.sequences], np.int64)
-        return cls(joints, lengths, labels, build_meta(raw, shape))
+        frame_labels = (padded_frame_labels(raw.sequences, shape[2])
+                        if any(s.frame_labels is not None for s in raw.sequences) else None)
+        return cls(joints, lengths, labels, build_meta(raw, shape), frame_labels=frame_labels)
 
     def __len__(self) -> int:
         return len(self.labels)

@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -27,8 +27,10 @@ from skelssl.data.sequence import RawDataset, Sequence
 from skelssl.errors import DamagedDataError, PrepareError, SampleError
 
 FORMAT_VERSION = 1
-FORMATS = ("ntu60", "ntu120", "nw-ucla", "npy", "ctrgcn-npz", "custom", "synthetic")
+FORMATS = ("ntu60", "ntu120", "nw-ucla", "pku-mmd", "npy", "ctrgcn-npz", "custom", "synthetic")
 ARRAY_FILES = ("joints.npy", "lengths.npy", "labels.npy")
+FRAME_LABELS = "frame_labels.npy"  # (N, T_max) int64, -1 past each length: untrimmed data only
+PAD_LABEL = -1
 
 
 
@@ -46,6 +48,9 @@ class PrepareOptions:
     body_selection: str = "most-active"
     exclude: Path | None = None
     workers: int | None = None
+    split_files: dict[str, Path] = field(default_factory=dict)  # pku-mmd: benchmark -> file
+    untrimmed: bool = False  # pku-mmd: whole sequences with per-frame labels
+    class_names: Path | None = None  # pku-mmd: 'id,name' lines
     seed: int = 0
     per_class: int = 100
     skip_damaged: bool = False
@@ -81,6 +86,13 @@ def read_raw(fmt: str, opts: PrepareOptions) -> tuple[RawDataset, list[SampleErr
         from skelssl.data.readers.nw_ucla import read_nw_ucla
 
         return read_nw_ucla(opts.raw, opts.workers)
+    if fmt == "pku-mmd":
+        from skelssl.data.readers.pku_mmd import read_pku_mmd
+
+        if opts.labels is None:
+            raise PrepareError("format 'pku-mmd' needs --labels LABEL_FOLDER")
+        return read_pku_mmd(opts.raw, opts.labels, opts.split_files, opts.untrimmed,
+                            opts.class_names, opts.workers)
     if fmt == "npy":
         from skelssl.data.readers.npy import read_npy
 
@@ -103,6 +115,15 @@ def fill_padded(sequences: list[Sequence], joints: np.ndarray) -> None:
                                  dynamic_ncols=True)):
         persons, frames = seq.joints.shape[:2]
         joints[i, :, :frames, :, :persons] = np.transpose(seq.joints, (3, 1, 2, 0))
+
+
+def padded_frame_labels(sequences: list[Sequence], frames: int) -> np.ndarray:
+    """(N, frames) class of every frame, ``PAD_LABEL`` past a sequence's end; a sequence
+    without frame labels (mixed in) gets its label on every frame."""
+    out = np.full((len(sequences), frames), PAD_LABEL, dtype=np.int64)
+    for i, seq in enumerate(sequences):
+        out[i, :seq.num_frames] = seq.label if seq.frame_labels is None else seq.frame_labels
+    return out
 
 
 def padded_shape(raw: RawDataset) -> tuple[int, int, int, int, int]:
@@ -203,9 +224,13 @@ def write_prepared(raw: RawDataset, out: str | Path, overwrite: bool = False) ->
         del joints
         np.save(tmp / "lengths.npy", np.array([s.num_frames for s in raw.sequences], np.int64))
         np.save(tmp / "labels.npy", np.array([s.label for s in raw.sequences], np.int64))
+        arrays: tuple[str, ...] = ARRAY_FILES
+        if any(s.frame_labels is not None for s in raw.sequences):
+            np.save(tmp / FRAME_LABELS, padded_frame_labels(raw.sequences, shape[2]))
+            arrays += (FRAME_LABELS,)
         meta = build_meta(raw, shape)
         meta["checksum"] = {"algorithm": "sha256",
-                            **{name: file_checksum(tmp / name) for name in ARRAY_FILES}}
+                            **{name: file_checksum(tmp / name) for name in arrays}}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
         if out.exists():
             if not overwrite:
@@ -247,6 +272,7 @@ def describe_source(fmt: str, opts: PrepareOptions) -> dict[str, Any]:
         "ntu60": ("raw", "body_selection", "exclude"),
         "ntu120": ("raw", "body_selection", "exclude"),
         "nw-ucla": ("raw",),
+        "pku-mmd": ("raw", "labels", "split_files", "untrimmed", "class_names"),
         "npy": ("raw", "labels", "test_raw", "test_labels", "layout", "benchmark"),
         "ctrgcn-npz": ("raw", "layout", "benchmark"),
         "custom": ("raw", "layout"),
@@ -254,8 +280,15 @@ def describe_source(fmt: str, opts: PrepareOptions) -> dict[str, Any]:
     source: dict[str, Any] = {"format": fmt}
     for name in fields:
         value = getattr(opts, name)
-        source[name] = str(Path(value).resolve()) if isinstance(value, Path) else value
+        source[name] = _describe(value)
     return source
+
+
+def _describe(value: Any) -> Any:
+    """An option as JSON: paths resolved, dicts of paths too."""
+    if isinstance(value, dict):
+        return {k: _describe(v) for k, v in value.items()}
+    return str(Path(value).resolve()) if isinstance(value, Path) else value
 
 
 def prepare(fmt: str, out: str | Path, opts: PrepareOptions | None = None) -> tuple[Path, bool]:

@@ -16,12 +16,14 @@ MAX_COORDINATE = 1e5  # beyond any skeleton in metres, millimetres or pixels: da
 
 @dataclass
 class Sequence:
-    """One skeleton sequence: ``joints`` is (M persons, T frames, V joints, C coordinates)."""
+    """One skeleton sequence: ``joints`` is (M persons, T frames, V joints, C coordinates);
+    ``frame_labels`` (T,) class per frame, for untrimmed sequences (segmentation)."""
 
     name: str
     joints: np.ndarray
     label: int
     meta: dict[str, Any] = field(default_factory=dict)
+    frame_labels: np.ndarray | None = None
 
     @property
     def num_frames(self) -> int:
@@ -93,6 +95,8 @@ def check_sequence(seq: Sequence, layout: Layout, source: str) -> Sequence:
                                   "expected finite coordinates")
     if not joints.any():
         raise SampleError(source, "every coordinate is zero: no person in any frame")
+    if seq.frame_labels is not None and seq.frame_labels.shape != (frames,):
+        raise SampleError(source, f"{seq.frame_labels.shape} frame labels for {frames} frames")
     huge = np.abs(joints) > MAX_COORDINATE
     if huge.any():
         m, t, v, c = np.argwhere(huge)[0]
