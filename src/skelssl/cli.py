@@ -32,6 +32,8 @@ FORMAT is one of:
   pku-mmd     PKU-MMD .txt files (--raw FOLDER), labels (--labels FOLDER)
               and split lists (--split xsub=FILE): a clip per action,
               or --untrimmed sequences with per-frame labels
+  asf-amc     Acclaim mocap, e.g. CMU (--raw FOLDER of .asf/.amc) with a class
+              list (--labels motion,class[,fold] CSV); splits foldK
   npy         (N,C,T,V,M) .npy (--raw) with --labels .npy/.pkl
               [--test-raw --test-labels]
   ctrgcn-npz  CTR-GCN .npz with x_train/y_train/x_test/y_test (--raw FILE)
@@ -55,10 +57,12 @@ def prepare(
     out: Path = typer.Option(..., "--out", "-o", help="Directory to create."),
     raw: Path | None = typer.Option(None, help="Raw folder or file."),
     labels: Path | None = typer.Option(
-        None, help="npy: labels of --raw (.npy or .pkl); pku-mmd: the label folder."),
+        None, help="npy: labels of --raw (.npy or .pkl); pku-mmd: the label folder; "
+                    "asf-amc: the class list."),
     test_raw: Path | None = typer.Option(None, help="npy: test-part data .npy."),
     test_labels: Path | None = typer.Option(None, help="npy: test-part labels."),
-    layout: str | None = typer.Option(None, help="Layout name (ntu25, ucla20) or YAML file."),
+    layout: str | None = typer.Option(
+        None, help="Layout name (ntu25, ucla20, cmu31) or YAML file."),
     benchmark: str = typer.Option("default", help="npy/ctrgcn-npz: name of the split."),
     body_selection: str = typer.Option(
         "most-active", help="NTU: keep the 2 most active bodies, or the 'first' two."),
@@ -95,7 +99,8 @@ def prepare(
     opts = PrepareOptions(raw=raw, labels=labels, test_raw=test_raw, test_labels=test_labels,
                           layout=layout, benchmark=benchmark, body_selection=body_selection,
                           exclude=exclude, workers=workers, split_files=split_files,
-                          untrimmed=untrimmed, class_names=class_names, seed=seed, per_class=per_class,
+                          untrimmed=untrimmed, class_names=class_names, seed=seed,
+                          per_class=per_class,
                           skip_damaged=skip_damaged, overwrite=overwrite,
                           allow_pickle=allow_pickle)
     path, written = run_prepare(fmt, out, opts)

@@ -294,7 +294,39 @@ UCLA20 = _from_one_based(
     hips=(13, 17),
 )
 
-BUILTIN_LAYOUTS: dict[str, Layout] = {layout.name: layout for layout in (NTU25, UCLA20)}
+def _cmu_side(side: str) -> list[list[str]]:
+    leg = ["hipjoint", "femur", "tibia", "foot", "toes"]
+    arm = ["clavicle", "humerus", "radius", "wrist", "hand", "fingers", "thumb"]
+    parents = {"hipjoint": "root", "femur": "hipjoint", "tibia": "femur", "foot": "tibia",
+               "toes": "foot", "clavicle": "thorax", "humerus": "clavicle", "radius": "humerus",
+               "wrist": "radius", "hand": "wrist", "fingers": "hand", "thumb": "wrist"}
+    return [[side + j, parents[j] if parents[j] in ("root", "thorax") else side + parents[j]]
+            for j in leg + arm]
+
+
+_CMU_LEFT, _CMU_RIGHT = _cmu_side("l"), _cmu_side("r")
+# CMU motion capture (Acclaim ASF/AMC, 31 joints in the ASF's bone order): the root (pelvis)
+# then the end of every bone; e.g. lclavicle ends at the left shoulder, lhumerus at the elbow.
+CMU31 = layout_from_dict({
+    "name": "cmu31",
+    "center": "root",
+    "joints": [["root", None], *_CMU_LEFT[:5], *_CMU_RIGHT[:5],
+               ["lowerback", "root"], ["upperback", "lowerback"], ["thorax", "upperback"],
+               ["lowerneck", "thorax"], ["upperneck", "lowerneck"], ["head", "upperneck"],
+               *_CMU_LEFT[5:], *_CMU_RIGHT[5:]],
+    "left_right": [[left, right]
+                   for (left, _), (right, _) in zip(_CMU_LEFT, _CMU_RIGHT, strict=True)],
+    "parts": {"trunk": ["root", "lowerback", "upperback", "thorax", "lowerneck", "upperneck",
+                        "head"],
+              **{f"{name}_{limb}": [j for j, _ in joints[sl]]
+                 for name, joints in (("left", _CMU_LEFT), ("right", _CMU_RIGHT))
+                 for limb, sl in (("leg", slice(0, 5)), ("arm", slice(5, 12)))}},
+    "shoulders": ["lclavicle", "rclavicle"],
+    "spine": ["root", "thorax"],
+    "hips": ["lhipjoint", "rhipjoint"],
+}, source="cmu31")
+
+BUILTIN_LAYOUTS: dict[str, Layout] = {layout.name: layout for layout in (NTU25, UCLA20, CMU31)}
 
 
 def load_layout(spec: str | Path | dict[str, Any] | Layout) -> Layout:

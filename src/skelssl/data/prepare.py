@@ -27,7 +27,8 @@ from skelssl.data.sequence import RawDataset, Sequence
 from skelssl.errors import DamagedDataError, PrepareError, SampleError
 
 FORMAT_VERSION = 1
-FORMATS = ("ntu60", "ntu120", "nw-ucla", "pku-mmd", "npy", "ctrgcn-npz", "custom", "synthetic")
+FORMATS = ("ntu60", "ntu120", "nw-ucla", "pku-mmd", "asf-amc", "npy", "ctrgcn-npz", "custom",
+           "synthetic")
 ARRAY_FILES = ("joints.npy", "lengths.npy", "labels.npy")
 FRAME_LABELS = "frame_labels.npy"  # (N, T_max) int64, -1 past each length: untrimmed data only
 PAD_LABEL = -1
@@ -93,6 +94,12 @@ def read_raw(fmt: str, opts: PrepareOptions) -> tuple[RawDataset, list[SampleErr
             raise PrepareError("format 'pku-mmd' needs --labels LABEL_FOLDER")
         return read_pku_mmd(opts.raw, opts.labels, opts.split_files, opts.untrimmed,
                             opts.class_names, opts.workers)
+    if fmt == "asf-amc":
+        from skelssl.data.readers.asf_amc import read_asf_amc
+
+        if opts.labels is None:
+            raise PrepareError("format 'asf-amc' needs --labels CLASSES.csv (motion,class[,fold])")
+        return read_asf_amc(opts.raw, opts.labels, opts.workers)
     if fmt == "npy":
         from skelssl.data.readers.npy import read_npy
 
@@ -273,6 +280,7 @@ def describe_source(fmt: str, opts: PrepareOptions) -> dict[str, Any]:
         "ntu120": ("raw", "body_selection", "exclude"),
         "nw-ucla": ("raw",),
         "pku-mmd": ("raw", "labels", "split_files", "untrimmed", "class_names"),
+        "asf-amc": ("raw", "labels"),
         "npy": ("raw", "labels", "test_raw", "test_labels", "layout", "benchmark"),
         "ctrgcn-npz": ("raw", "layout", "benchmark"),
         "custom": ("raw", "layout"),
