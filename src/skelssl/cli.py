@@ -37,6 +37,8 @@ FORMAT is one of:
   npy         (N,C,T,V,M) .npy (--raw) with --labels .npy/.pkl
               [--test-raw --test-labels]
   ctrgcn-npz  CTR-GCN .npz with x_train/y_train/x_test/y_test (--raw FILE)
+  pyskl       pyskl/MMAction2 keypoint annotations .pkl (--raw FILE), e.g.
+              2-D COCO keypoints from a pose estimator (read without code)
   custom      bring-your-own .npz, see docs/data.md (--raw FILE)
   synthetic   procedural actions, generated (no --raw)
 
@@ -62,7 +64,8 @@ def prepare(
     test_raw: Path | None = typer.Option(None, help="npy: test-part data .npy."),
     test_labels: Path | None = typer.Option(None, help="npy: test-part labels."),
     layout: str | None = typer.Option(
-        None, help="Layout name (ntu25, ucla20, cmu31) or YAML file."),
+        None, help="Layout name (ntu25, ucla20, cmu31, coco17, body25, openpose18) or YAML "
+                    "file."),
     benchmark: str = typer.Option("default", help="npy/ctrgcn-npz: name of the split."),
     body_selection: str = typer.Option(
         "most-active", help="NTU: keep the 2 most active bodies, or the 'first' two."),
@@ -77,6 +80,8 @@ def prepare(
     workers: int | None = typer.Option(None, help="Processes for reading (default: all)."),
     seed: int = typer.Option(0, help="synthetic: random seed."),
     per_class: int = typer.Option(100, help="synthetic: samples per class."),
+    dims: int = typer.Option(3, min=2, max=3,
+                             help="synthetic: 3-D joints, or 2 for projected 2-D keypoints."),
     skip_damaged: bool = typer.Option(False, help="Leave damaged files out (recorded)."),
     overwrite: bool = typer.Option(False, help="Replace a different dataset at --out."),
     allow_pickle: bool = typer.Option(
@@ -100,7 +105,7 @@ def prepare(
                           layout=layout, benchmark=benchmark, body_selection=body_selection,
                           exclude=exclude, workers=workers, split_files=split_files,
                           untrimmed=untrimmed, class_names=class_names, seed=seed,
-                          per_class=per_class,
+                          per_class=per_class, dims=dims,
                           skip_damaged=skip_damaged, overwrite=overwrite,
                           allow_pickle=allow_pickle)
     path, written = run_prepare(fmt, out, opts)

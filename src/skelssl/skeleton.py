@@ -326,7 +326,72 @@ CMU31 = layout_from_dict({
     "hips": ["lhipjoint", "rhipjoint"],
 }, source="cmu31")
 
-BUILTIN_LAYOUTS: dict[str, Layout] = {layout.name: layout for layout in (NTU25, UCLA20, CMU31)}
+
+def _sided(*joints: str) -> list[str]:
+    return [f"{side}_{joint}" for joint in joints for side in ("left", "right")]
+
+
+def _keypoints(name: str, joints: list[list[Any]], center: str, limbs: dict[str, list[str]],
+               spine: list[str] | None) -> Layout:
+    """A 2-D keypoint layout: left/right pairs found by name, parts from ``limbs``."""
+    names = [j for j, _ in joints]
+    pairs = [[n, "right" + n[4:]] for n in names if n.startswith("left")]
+    return layout_from_dict({"name": name, "center": center, "joints": joints,
+                             "left_right": pairs, "parts": limbs, "spine": spine,
+                             "shoulders": ["left_shoulder", "right_shoulder"],
+                             "hips": ["left_hip", "right_hip"]}, source=name)
+
+
+def _limbs(face: list[str], trunk: list[str], feet: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    out = {"head": face, "trunk": trunk}
+    for side in ("left", "right"):
+        out[f"{side}_arm"] = [f"{side}_{j}" for j in ("shoulder", "elbow", "wrist")]
+        out[f"{side}_leg"] = [f"{side}_{j}" for j in ("hip", "knee", "ankle", *feet)]
+    return out
+
+
+_FACE = ["nose", *_sided("eye", "ear")]
+# 2-D keypoints of pose estimators (x, y in pixels, y down). COCO-17 (MMPose, pyskl, ViTPose)
+# has no neck or mid-hip: the nose is the centre, as in pyskl's graph.
+COCO17 = _keypoints(
+    "coco17",
+    [["nose", None], ["left_eye", "nose"], ["right_eye", "nose"], ["left_ear", "left_eye"],
+     ["right_ear", "right_eye"], ["left_shoulder", "nose"], ["right_shoulder", "nose"],
+     ["left_elbow", "left_shoulder"], ["right_elbow", "right_shoulder"],
+     ["left_wrist", "left_elbow"], ["right_wrist", "right_elbow"],
+     ["left_hip", "left_shoulder"], ["right_hip", "right_shoulder"], ["left_knee", "left_hip"],
+     ["right_knee", "right_hip"], ["left_ankle", "left_knee"], ["right_ankle", "right_knee"]],
+    center="nose", limbs=_limbs(_FACE, ["nose"]), spine=None)
+# OpenPose BODY_25: the neck is the centre, the mid-hip the base of the spine.
+OPENPOSE25 = _keypoints(
+    "body25",
+    [["nose", "neck"], ["neck", None], ["right_shoulder", "neck"],
+     ["right_elbow", "right_shoulder"], ["right_wrist", "right_elbow"], ["left_shoulder", "neck"],
+     ["left_elbow", "left_shoulder"], ["left_wrist", "left_elbow"], ["mid_hip", "neck"],
+     ["right_hip", "mid_hip"], ["right_knee", "right_hip"], ["right_ankle", "right_knee"],
+     ["left_hip", "mid_hip"], ["left_knee", "left_hip"], ["left_ankle", "left_knee"],
+     ["right_eye", "nose"], ["left_eye", "nose"], ["right_ear", "right_eye"],
+     ["left_ear", "left_eye"], ["left_big_toe", "left_ankle"],
+     ["left_small_toe", "left_big_toe"], ["left_heel", "left_ankle"],
+     ["right_big_toe", "right_ankle"], ["right_small_toe", "right_big_toe"],
+     ["right_heel", "right_ankle"]],
+    center="neck", limbs=_limbs(_FACE, ["neck", "mid_hip"], ("big_toe", "small_toe", "heel")),
+    spine=["mid_hip", "neck"])
+# OpenPose COCO-18 (ST-GCN's Kinetics skeleton): hips hang off the shoulders, as in its graph.
+OPENPOSE18 = _keypoints(
+    "openpose18",
+    [["nose", "neck"], ["neck", None], ["right_shoulder", "neck"],
+     ["right_elbow", "right_shoulder"], ["right_wrist", "right_elbow"], ["left_shoulder", "neck"],
+     ["left_elbow", "left_shoulder"], ["left_wrist", "left_elbow"],
+     ["right_hip", "right_shoulder"], ["right_knee", "right_hip"], ["right_ankle", "right_knee"],
+     ["left_hip", "left_shoulder"], ["left_knee", "left_hip"], ["left_ankle", "left_knee"],
+     ["right_eye", "nose"], ["left_eye", "nose"], ["right_ear", "right_eye"],
+     ["left_ear", "left_eye"]],
+    center="neck", limbs=_limbs(_FACE, ["neck"]), spine=None)
+
+BUILTIN_LAYOUTS: dict[str, Layout] = {layout.name: layout for layout in (
+    NTU25, UCLA20, CMU31, COCO17, OPENPOSE25, OPENPOSE18)}
+KEYPOINT_LAYOUTS = frozenset({"coco17", "body25", "openpose18"})  # of 2-D pose estimators
 
 
 def load_layout(spec: str | Path | dict[str, Any] | Layout) -> Layout:

@@ -44,17 +44,17 @@ def pairs() -> list[tuple[str, str]]:
     return found
 
 
-def build(method: str, encoder: str) -> torch.nn.Module:
+def build(method: str, encoder: str, channels: int = C) -> torch.nn.Module:
     torch.manual_seed(0)
     cls = METHODS[method]
     sections = {slot: tiny(ENCODERS[encoder].Config) for slot in cls.encoder_slots}
     return build_method(tiny(cls.Config, **EXTRA.get(method, {})), sections, layout=NTU25,
-                        channels=C, persons=M)
+                        channels=channels, persons=M)
 
 
-def fixed_batch() -> Batch:
+def fixed_batch(channels: int = C) -> Batch:
     g = torch.Generator().manual_seed(0)
-    x = torch.rand(N, C, T, NTU25.num_joints, M, generator=g) * 2 - 1  # min-max scaled
+    x = torch.rand(N, channels, T, NTU25.num_joints, M, generator=g) * 2 - 1  # min-max scaled
     return Batch(x, torch.full((N,), T), torch.randint(0, 4, (N,), generator=g))
 
 
@@ -85,6 +85,26 @@ def test_method_trains_and_its_encoders_describe_themselves(method, encoder):
         rebuilt.encoder.load_state_dict(stream_encoder.encoder.state_dict())
         with torch.no_grad():
             torch.testing.assert_close(rebuilt.eval()(batch.x, batch.lengths), features)
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_every_method_trains_on_2d_keypoints(method):
+    """C = 2: every augmentation has its 2-D form (shear, rotation and the virtual camera in
+    the image plane), so every method trains on keypoints from a pose estimator."""
+    model = build(method, "stgcn" if "stgcn" in pairs_of(method) else pairs_of(method)[0],
+                  channels=2).train()
+    batch = fixed_batch(channels=2)
+    out = as_method(model).training_step(batch, 0, torch.Generator().manual_seed(0))
+    assert torch.isfinite(out["loss"])
+    out["loss"].backward()
+    for stream_encoder in as_method(model).encoders().values():
+        with torch.no_grad():
+            assert stream_encoder.eval()(batch.x, batch.lengths).shape == (
+                N, stream_encoder.feature_dim)
+
+
+def pairs_of(method: str) -> list[str]:
+    return [e for m, e in pairs() if m == method]
 
 
 @pytest.mark.parametrize("method, encoder", pairs())

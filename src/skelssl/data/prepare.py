@@ -27,8 +27,8 @@ from skelssl.data.sequence import RawDataset, Sequence
 from skelssl.errors import DamagedDataError, PrepareError, SampleError
 
 FORMAT_VERSION = 1
-FORMATS = ("ntu60", "ntu120", "nw-ucla", "pku-mmd", "asf-amc", "npy", "ctrgcn-npz", "custom",
-           "synthetic")
+FORMATS = ("ntu60", "ntu120", "nw-ucla", "pku-mmd", "asf-amc", "npy", "ctrgcn-npz", "pyskl",
+           "custom", "synthetic")
 ARRAY_FILES = ("joints.npy", "lengths.npy", "labels.npy")
 FRAME_LABELS = "frame_labels.npy"  # (N, T_max) int64, -1 past each length: untrimmed data only
 PAD_LABEL = -1
@@ -54,6 +54,7 @@ class PrepareOptions:
     class_names: Path | None = None  # pku-mmd: 'id,name' lines
     seed: int = 0
     per_class: int = 100
+    dims: int = 3  # synthetic: 3-D joints or 2-D keypoints
     skip_damaged: bool = False
     overwrite: bool = False
     allow_pickle: bool = False  # custom: read object arrays by unpickling (trusted files only)
@@ -75,7 +76,7 @@ def read_raw(fmt: str, opts: PrepareOptions) -> tuple[RawDataset, list[SampleErr
     if fmt == "synthetic":
         from skelssl.data.synthetic import make_synthetic
 
-        return make_synthetic(per_class=opts.per_class, seed=opts.seed), []
+        return make_synthetic(per_class=opts.per_class, seed=opts.seed, dims=opts.dims), []
     if opts.raw is None:
         raise PrepareError(f"format {fmt!r} needs --raw PATH")
     if fmt in ("ntu60", "ntu120"):
@@ -111,6 +112,10 @@ def read_raw(fmt: str, opts: PrepareOptions) -> tuple[RawDataset, list[SampleErr
         from skelssl.data.readers.ctrgcn_npz import read_ctrgcn_npz
 
         return read_ctrgcn_npz(opts.raw, opts.layout or "ntu25", benchmark=opts.benchmark)
+    if fmt == "pyskl":
+        from skelssl.data.readers.pyskl import read_pyskl
+
+        return read_pyskl(opts.raw, opts.layout)
     from skelssl.data.readers.custom import read_custom
 
     return read_custom(opts.raw, opts.layout, opts.allow_pickle)
@@ -275,7 +280,7 @@ def check_output(out: Path, source: dict[str, Any], overwrite: bool) -> bool:
 def describe_source(fmt: str, opts: PrepareOptions) -> dict[str, Any]:
     """What a prepared dataset was made from: the format and the options that format reads."""
     fields = {
-        "synthetic": ("seed", "per_class"),
+        "synthetic": ("seed", "per_class", "dims"),
         "ntu60": ("raw", "body_selection", "exclude"),
         "ntu120": ("raw", "body_selection", "exclude"),
         "nw-ucla": ("raw",),
@@ -283,12 +288,15 @@ def describe_source(fmt: str, opts: PrepareOptions) -> dict[str, Any]:
         "asf-amc": ("raw", "labels"),
         "npy": ("raw", "labels", "test_raw", "test_labels", "layout", "benchmark"),
         "ctrgcn-npz": ("raw", "layout", "benchmark"),
+        "pyskl": ("raw", "layout"),
         "custom": ("raw", "layout"),
     }[check_format(fmt)]
     source: dict[str, Any] = {"format": fmt}
     for name in fields:
         value = getattr(opts, name)
         source[name] = _describe(value)
+    if fmt == "synthetic" and opts.dims == 3:
+        del source["dims"]  # so 3-D data prepared before 2-D keypoints existed is recognised
     return source
 
 

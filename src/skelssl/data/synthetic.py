@@ -6,6 +6,9 @@ not by a pose: several come in time-reversed pairs (squat down / stand up, raise
 turn left / right, walk towards / apart) whose mean poses are the same, and every sample gets a
 random resting posture, speed, amplitude, repetition count, length, viewpoint, distance and
 sensor noise. Generation is deterministic per (seed, sample index), whatever the worker count.
+With ``dims=2`` the same sequences are 2-D keypoints: the camera coordinates projected through a
+pinhole colour camera (1920 × 1080 pixels, focal length 1000 pixels, y down), as a pose
+estimator run on the videos would give them.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ TRAIN_SUBJECTS = frozenset(range(1, 13))  # xsub: subjects 1-12 train, 13-20 tes
 CAMERA_YAWS = {1: 0.0, 2: 45.0, 3: -45.0}  # degrees; xview trains on cameras 2 and 3
 XVIEW_TRAIN_CAMERAS = frozenset([2, 3])
 MIN_FRAMES, MAX_FRAMES = 40, 110
+IMAGE_SIZE, FOCAL = (1920, 1080), 1000.0  # the colour camera of the 2-D keypoints (pixels)
 
 # Forward-kinematics tree rooted at the pelvis (hand tips and thumbs hang off the hand).
 FK_PARENT = {
@@ -346,8 +350,17 @@ def _camera(world: np.ndarray, yaw_deg: float, distance: float, height: float,
     return cam + np.array([0.0, -height, distance])
 
 
-def make_sample(index: int, seed: int = 0, per_class: int = 100) -> Sequence:
-    """Sample ``index`` of the synthetic dataset (class = index // per_class)."""
+def project(joints: np.ndarray) -> np.ndarray:
+    """Camera coordinates (..., 3) in metres → pixel coordinates (..., 2); zeros stay zero."""
+    z = np.where(joints[..., 2:] > 0, joints[..., 2:], 1.0)
+    pixels = np.concatenate([IMAGE_SIZE[0] / 2 - FOCAL * joints[..., :1] / z,
+                             IMAGE_SIZE[1] / 2 - FOCAL * joints[..., 1:2] / z], axis=-1)
+    return np.where((joints != 0).any(axis=-1, keepdims=True), pixels, 0.0)
+
+
+def make_sample(index: int, seed: int = 0, per_class: int = 100, dims: int = 3) -> Sequence:
+    """Sample ``index`` of the synthetic dataset (class = index // per_class), as 3-D joints
+    or (``dims=2``) projected 2-D keypoints."""
     rng = np.random.default_rng([seed, index])
     label, k = divmod(index, per_class)
     subject = (13 * k + label) % SUBJECTS + 1  # 13 is coprime with 20: every class meets
@@ -371,21 +384,27 @@ def make_sample(index: int, seed: int = 0, per_class: int = 100) -> Sequence:
         noise[spikes] += rng.normal(0, 0.06, size=(int(spikes.sum()), 3))
         joints[person] += noise
     meta = {"subject": subject, "camera": camera}
+    if dims == 2:
+        joints = project(joints)
     return Sequence(name=f"syn{seed:03d}_{index:06d}", joints=joints.astype(np.float32),
                     label=label, meta=meta)
 
 
-def make_synthetic(per_class: int = 100, seed: int = 0) -> RawDataset:
-    """The synthetic dataset: ``per_class`` samples of each of the 16 classes.
+def make_synthetic(per_class: int = 100, seed: int = 0, dims: int = 3) -> RawDataset:
+    """The synthetic dataset: ``per_class`` samples of each of the 16 classes, 3-D joints or
+    (``dims=2``) 2-D keypoints.
 
     Benchmarks: ``xsub`` (subjects 1-12 train, 13-20 test) and ``xview`` (cameras 2, 3 train,
     camera 1 test), as in NTU RGB+D.
     """
     if per_class < 1:
         raise ValueError(f"per_class must be at least 1, got {per_class}")
-    sequences = [make_sample(i, seed, per_class) for i in range(per_class * len(CLASS_NAMES))]
+    if dims not in (2, 3):
+        raise ValueError(f"dims must be 2 or 3, got {dims}")
+    sequences = [make_sample(i, seed, per_class, dims) for i in range(per_class * len(CLASS_NAMES))]
     rules = {"xsub": lambda m: m["subject"] in TRAIN_SUBJECTS,
              "xview": lambda m: m["camera"] in XVIEW_TRAIN_CAMERAS}
     return RawDataset(layout=NTU25, class_names=list(CLASS_NAMES), sequences=sequences,
                       splits=rule_splits(sequences, rules),
-                      source={"format": "synthetic", "seed": seed, "per_class": per_class})
+                      source={"format": "synthetic", "seed": seed, "per_class": per_class,
+                              "dims": dims})

@@ -37,13 +37,16 @@ def spatial_flip(x: torch.Tensor, flip_index: list[int], probability: float = 0.
 def main_axis_rotation(x: torch.Tensor, main_degrees: float = 30.0, other_degrees: float = 1.0,
                        generator: torch.Generator | None = None) -> torch.Tensor:
     """Rotate about x, then y, then z: one main axis per sample (uniform) by U(0, main_degrees),
-    the other two by U(0, other_degrees)."""
+    the other two by U(0, other_degrees). 2-D keypoints turn about z (the image plane) by
+    U(0, main_degrees)."""
     n = x.shape[0]
     main = torch.randint(3, (n,), generator=generator, device=x.device)
+    if x.shape[1] == 2:
+        main.fill_(2)
     limit = torch.full((n, 3), float(other_degrees), device=x.device)
     limit[torch.arange(n, device=x.device), main] = float(main_degrees)
     angles = torch.rand(n, 3, generator=generator, device=x.device) * limit * (math.pi / 180)
-    return torch.einsum("nij,njtvm->nitvm", rotation_zyx(angles).to(x.dtype), x)
+    return torch.einsum("nij,njtvm->nitvm", rotation_zyx(angles, x.shape[1]).to(x.dtype), x)
 
 
 def gaussian_kernels(sigma: torch.Tensor, size: int = 15, normalise: bool = True

@@ -36,7 +36,8 @@ VIEW_AXES = ("shoulders", "hips")
 
 def view_rotation(x: torch.Tensor, layout: Layout, axes: str = "shoulders", eps: float = 1e-6
                   ) -> torch.Tensor:
-    """(N, 3, 3) rotations into a body frame of person 0 at its first present frame.
+    """(N, C, C) rotations into a body frame of person 0 at its first present frame (2-D
+    keypoints: the rotation in the image plane that lines up the same vector).
 
     ``axes="shoulders"``: the shoulder vector becomes +x and the spine lies in the x-y plane
     (NTU pipelines). ``axes="hips"``: the spine becomes +y and the hip vector lies in the x-y
@@ -45,8 +46,6 @@ def view_rotation(x: torch.Tensor, layout: Layout, axes: str = "shoulders", eps:
     """
     if axes not in VIEW_AXES:
         raise ValueError(f"view axes {axes!r}: expected one of {VIEW_AXES}")
-    if x.shape[1] != 3:
-        raise ValueError(f"view alignment needs 3-D coordinates, got C={x.shape[1]}")
     lateral_pair = layout.shoulders if axes == "shoulders" else layout.hips
     if lateral_pair is None or layout.spine is None:
         raise ValueError(f"layout {layout.name!r} names no {axes}/spine joints")
@@ -54,6 +53,8 @@ def view_rotation(x: torch.Tensor, layout: Layout, axes: str = "shoulders", eps:
     pose = x[torch.arange(x.shape[0], device=x.device), :, first, :, 0]  # (N, 3, V)
     lateral = pose[:, :, lateral_pair[1]] - pose[:, :, lateral_pair[0]]
     spine = pose[:, :, layout.spine[1]] - pose[:, :, layout.spine[0]]
+    if x.shape[1] == 2:
+        return _planar_view_rotation(lateral, spine, axes, eps)
     if axes == "shoulders":
         ex, ex_ok = _unit(lateral, eps)
         ey, ey_ok = _unit(spine - (spine * ex).sum(dim=1, keepdim=True) * ex, eps)
@@ -63,6 +64,21 @@ def view_rotation(x: torch.Tensor, layout: Layout, axes: str = "shoulders", eps:
     rotation = torch.stack([ex, ey, torch.linalg.cross(ex, ey, dim=1)], dim=1)
     eye = torch.eye(3, dtype=x.dtype, device=x.device).expand_as(rotation)
     return torch.where((ex_ok & ey_ok)[:, None, None], rotation, eye)
+
+
+def _planar_view_rotation(lateral: torch.Tensor, spine: torch.Tensor, axes: str, eps: float
+                          ) -> torch.Tensor:
+    """2-D keypoints: the rotation in the image plane that turns the shoulder vector to +x
+    (``shoulders``) or the spine to +y (``hips``); the identity for a degenerate frame."""
+    if axes == "shoulders":
+        ex, ok = _unit(lateral, eps)
+        ey = torch.stack([-ex[:, 1], ex[:, 0]], dim=1)
+    else:
+        ey, ok = _unit(spine, eps)
+        ex = torch.stack([ey[:, 1], -ey[:, 0]], dim=1)
+    rotation = torch.stack([ex, ey], dim=1)
+    eye = torch.eye(2, dtype=lateral.dtype, device=lateral.device).expand_as(rotation)
+    return torch.where(ok[:, None, None], rotation, eye)
 
 
 def _unit(v: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:

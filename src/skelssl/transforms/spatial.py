@@ -1,4 +1,8 @@
-"""Random spatial augmentations (shear, rotation, noise), batched with per-sample parameters."""
+"""Random spatial augmentations (shear, rotation, noise), batched with per-sample parameters.
+
+Every one works on 3-D joints and on 2-D keypoints (C = 2): a shear has C(C−1) off-diagonals,
+and a rotation of 2-D keypoints is the rotation about z, in the image plane.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,12 @@ import torch
 
 
 def random_shear_matrices(n: int, beta: float, generator: torch.Generator | None = None,
-                          device: torch.device | str = "cpu") -> torch.Tensor:
-    """(n, 3, 3) shear matrices: unit diagonal, six off-diagonals drawn from U(−beta, beta)."""
-    off = (torch.rand(n, 6, generator=generator, device=device) * 2 - 1) * beta
-    r = torch.eye(3, device=device).repeat(n, 1, 1)
-    rows, cols = torch.tensor([0, 0, 1, 1, 2, 2]), torch.tensor([1, 2, 0, 2, 0, 1])
+                          device: torch.device | str = "cpu", channels: int = 3) -> torch.Tensor:
+    """(n, C, C) shear matrices: unit diagonal, the C(C−1) off-diagonals (row by row) drawn
+    from U(−beta, beta)."""
+    rows, cols = torch.where(~torch.eye(channels, dtype=torch.bool))
+    off = (torch.rand(n, len(rows), generator=generator, device=device) * 2 - 1) * beta
+    r = torch.eye(channels, device=device).repeat(n, 1, 1)
     r[:, rows, cols] = off
     return r
 
@@ -18,7 +23,7 @@ def random_shear_matrices(n: int, beta: float, generator: torch.Generator | None
 def shear(x: torch.Tensor, beta: float = 0.5, generator: torch.Generator | None = None
           ) -> torch.Tensor:
     """x' = R·x per sample with a random shear R (SkeletonCLR's augmentation, β = 0.5)."""
-    r = random_shear_matrices(x.shape[0], beta, generator, x.device).to(x.dtype)
+    r = random_shear_matrices(x.shape[0], beta, generator, x.device, x.shape[1]).to(x.dtype)
     return torch.einsum("nij,njtvm->nitvm", r, x)
 
 
@@ -38,25 +43,31 @@ def axis_rotations(alpha: torch.Tensor, beta: torch.Tensor, gamma: torch.Tensor
             matrix(cg, -sg, zero, sg, cg, zero, zero, zero, one))
 
 
-def rotation_zyx(angles: torch.Tensor) -> torch.Tensor:
-    """(..., 3, 3) rotations R_z·R_y·R_x (x first) for angles[..., 3] in radians."""
+def rotation_zyx(angles: torch.Tensor, channels: int = 3) -> torch.Tensor:
+    """(..., C, C) rotations R_z·R_y·R_x (x first) for angles[..., 3] in radians; for C = 2
+    the rotation about z alone, in the image plane."""
     rx, ry, rz = axis_rotations(angles[..., 0], angles[..., 1], angles[..., 2])
+    if channels == 2:
+        return rz[..., :2, :2]
     return rz @ ry @ rx
 
 
 def random_rotation_matrices(n: int, max_degrees: float,
                              generator: torch.Generator | None = None,
-                             device: torch.device | str = "cpu") -> torch.Tensor:
-    """(n, 3, 3) rotations R_z·R_y·R_x with each angle drawn from U(−max_degrees, max_degrees)."""
+                             device: torch.device | str = "cpu", channels: int = 3
+                             ) -> torch.Tensor:
+    """(n, C, C) rotations R_z·R_y·R_x with each angle drawn from U(−max_degrees, max_degrees)
+    (C = 2: the rotation about z)."""
     angles = (torch.rand(n, 3, generator=generator, device=device) * 2 - 1) * (
         max_degrees * torch.pi / 180)
-    return rotation_zyx(angles)
+    return rotation_zyx(angles, channels)
 
 
 def rotate(x: torch.Tensor, max_degrees: float = 30.0,
            generator: torch.Generator | None = None) -> torch.Tensor:
-    """x' = R·x per sample with a random rotation about the three axes."""
-    r = random_rotation_matrices(x.shape[0], max_degrees, generator, x.device).to(x.dtype)
+    """x' = R·x per sample with a random rotation about the three axes (2-D: about z)."""
+    r = random_rotation_matrices(x.shape[0], max_degrees, generator, x.device,
+                                 x.shape[1]).to(x.dtype)
     return torch.einsum("nij,njtvm->nitvm", r, x)
 
 

@@ -102,7 +102,7 @@ def test_custom_variable_length_sequences_and_errors(tmp_path):
     assert dataset.layout.name == "ucla20" and len(dataset.sequences) == 1
     assert "expected finite coordinates" in str(damaged[0]) and "sequence 1" in str(damaged[0])
     np.savez(tmp_path / "w.npz", joints=np.ones((2, 3, 7, 3)), labels=np.array([0, 1]))
-    with pytest.raises(PrepareError, match="7 joints per frame matches no built-in layout"):
+    with pytest.raises(PrepareError, match="7 joints per frame matches no built-in 3-D skeleton"):
         read_custom(tmp_path / "w.npz")
     np.savez(tmp_path / "x.npz", joints=np.ones((2, 3, 25, 3)), labels=np.array([0, 1]),
              extra=np.ones(1))

@@ -129,7 +129,8 @@ def read_custom(raw: str | Path, layout: str | Layout | None = None, allow_pickl
         count = joints.shape[0]
         axes = "(N, T, V, C)" if arrays["joints"].ndim == 4 else "(N, M, T, V, C)"
         chosen = infer_layout(joints.shape[3], layout, str(path), notes,
-                              f"'joints' of shape {arrays['joints'].shape} read as {axes}")
+                              f"'joints' of shape {arrays['joints'].shape} read as {axes}",
+                              joints.shape[-1])
     else:
         items = (_split_frames(arrays, path) if given == ["frames"]
                  else list(arrays["sequences"]))
@@ -140,7 +141,7 @@ def read_custom(raw: str | Path, layout: str | Layout | None = None, allow_pickl
                                "or (M, T, V, C)")
         axes = "(T, V, C)" if first.ndim == 3 else "(M, T, V, C)"
         chosen = infer_layout(first.shape[-2], layout, str(path), notes,
-                              f"sequence 0 of shape {first.shape} read as {axes}")
+                              f"sequence 0 of shape {first.shape} read as {axes}", first.shape[-1])
     labels = check_labels(arrays["labels"], count, f"{path} 'labels'",
                           None if class_names is None else len(class_names))
     names = [str(n) for n in arrays["names"]] if "names" in arrays else \

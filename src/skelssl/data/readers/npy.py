@@ -28,7 +28,8 @@ def _read_part(data_path: Path, label_path: Path, part: str, layout: str | Layou
     data = load_npy(data_path)
     if data.ndim != 5:
         raise PrepareError(f"{data_path}: shape {data.shape}, expected (N, C, T, V, M)")
-    chosen = infer_layout(data.shape[3], layout, str(data_path), notes)
+    chosen = infer_layout(data.shape[3], layout, str(data_path), notes,
+                          channels=data.shape[1])
     names, labels = load_labels(label_path)
     labels = check_labels(labels, data.shape[0], str(label_path))
     if names is None:

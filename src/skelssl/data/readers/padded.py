@@ -11,7 +11,7 @@ import numpy as np
 from skelssl.data.readers.ntu import NTU120_CLASSES
 from skelssl.data.sequence import Sequence, check_sequence, valid_length
 from skelssl.errors import PrepareError, SampleError
-from skelssl.skeleton import BUILTIN_LAYOUTS, Layout, load_layout
+from skelssl.skeleton import BUILTIN_LAYOUTS, KEYPOINT_LAYOUTS, Layout, load_layout
 
 
 def sequences_from_padded(joints: np.ndarray, labels: np.ndarray, names: list[str],
@@ -85,7 +85,7 @@ def check_labels(labels: np.ndarray, count: int, source: str,
 MAX_UNNAMED_CLASSES = 1000
 
 
-class _PlainUnpickler(pickle.Unpickler):
+class PlainUnpickler(pickle.Unpickler):
     """Loads only lists, tuples, strings, numbers and plain NumPy arrays and scalars: label
     files, never code."""
 
@@ -109,7 +109,7 @@ def load_labels(path: str | Path) -> tuple[list[str] | None, np.ndarray]:
     if path.suffix in (".pkl", ".pickle"):
         with path.open("rb") as f:
             try:
-                content = _PlainUnpickler(f).load()
+                content = PlainUnpickler(f).load()
             except (pickle.UnpicklingError, EOFError) as error:
                 raise PrepareError(f"{path}: not a (names, labels) pickle ({error})") from error
         if not (isinstance(content, (tuple, list)) and len(content) == 2):
@@ -156,8 +156,10 @@ def mapped_shortfall(array: np.ndarray, path: Path) -> int:
 
 
 def infer_layout(num_joints: int, layout: str | Layout | None, source: str,
-                 notes: list[str] | None = None, read_as: str = "") -> Layout:
-    """The given layout, or the built-in one with ``num_joints`` joints (then a note says so:
+                 notes: list[str] | None = None, read_as: str = "", channels: int = 3
+                 ) -> Layout:
+    """The given layout, or the built-in one with ``num_joints`` joints among those of 3-D
+    skeletons or, for ``channels`` = 2, of 2-D keypoints (then a note says so:
     another skeleton with as many joints in another order would be read wrongly). ``read_as``
     says how the array was read, e.g. "'joints' of shape (2, 20, 3, 6) read as (N, T, V, C)",
     for the error when the joint count does not fit."""
@@ -169,10 +171,12 @@ def infer_layout(num_joints: int, layout: str | Layout | None, source: str,
                                f"{chosen.name!r} has {chosen.num_joints}"
                                + (" (are the axes in another order?)" if read_as else ""))
         return chosen
-    matches = [lay for lay in BUILTIN_LAYOUTS.values() if lay.num_joints == num_joints]
+    matches = [lay for lay in BUILTIN_LAYOUTS.values() if lay.num_joints == num_joints and
+               (lay.name in KEYPOINT_LAYOUTS) == (channels == 2)]
     if len(matches) != 1:
-        raise PrepareError(f"{source}: {num_joints} joints per frame matches no built-in layout; "
-                           "pass --layout NAME_OR_YAML")
+        kind = "2-D keypoint" if channels == 2 else "3-D skeleton"
+        raise PrepareError(f"{source}: {num_joints} joints per frame matches no built-in "
+                           f"{kind} layout; pass --layout NAME_OR_YAML")
     if notes is not None:
         first = ", ".join(matches[0].joint_names[:4])
         notes.append(f"no layout given: {num_joints} joints per frame were read in the order of "
