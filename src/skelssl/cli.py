@@ -434,6 +434,52 @@ def eval_retrieval(
                    f"mAP {result['map']:.2f}  → {path}")
 
 
+@eval_app.command("segment")
+def eval_segment(
+    run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),
+    data: str = typer.Option(..., help="Prepared untrimmed sequences with per-frame labels "
+                                       "(`skelssl prepare pku-mmd ... --untrimmed`)."),
+    benchmark: str | None = typer.Option(None, help="Benchmark of --data (default: the "
+                                                    "run's)."),
+    window: int = typer.Option(50, min=1, help="Frames per sliding window (one clip)."),
+    stride: int = typer.Option(10, min=1, help="Frames between window starts."),
+    frame_step: int = typer.Option(5, min=1, help="Train the classifier on every n-th frame "
+                                                  "(neighbouring frames share windows)."),
+    preset: str | None = typer.Option(None, help="Linear preset of the frame classifier "
+                                                 "(default: the run's eval.linear_preset)."),
+    stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
+    weights: str = typer.Option("trained", help=WEIGHTS_HELP),
+    split: str = typer.Option("test", help=SPLIT_HELP),
+    seed: int = typer.Option(0, help="Seed of the classifier's init and batch order."),
+) -> None:
+    """Unsupervised action segmentation (ActCLR's Table 6): frozen encoder, sliding windows.
+
+    Each frame of an untrimmed sequence gets the mean feature of the windows over it; a linear
+    classifier learns the frame classes (background included) on the training sequences and
+    labels every frame of the test ones. Reported on frames: ACC, MACC (mean per-class
+    accuracy), mIoU and FWIoU (frequency-weighted IoU), with a picture of the true and
+    predicted segments of the first test sequence.
+
+    \b
+    Example:
+      skelssl eval segment runs/skeletonclr/ntu60-xsub-seed0 --data data/pku-mmd-2-untrimmed \\
+          --benchmark xsub
+    """
+    from skelssl.eval.plots import save_segments
+    from skelssl.eval.protocol import load_run, segment_eval, write_result
+
+    run = load_run(run_dir, weights, data, split=split, benchmark=benchmark)
+    for name in _streams(run, stream):
+        result = segment_eval(run, name, window, stride, frame_step, preset, seed)
+        path = write_result(run, result)
+        first, segments = next(iter(result["sequences"].items()))
+        picture = save_segments(segments, run.data.class_names, path.with_suffix(".png"),
+                                f"{first}: ACC {result['acc']:.1f}")
+        typer.echo(f"segment {name} [{weights}]: ACC {result['acc']:.2f}  MACC "
+                   f"{result['macc']:.2f}  mIoU {result['miou']:.2f}  FWIoU "
+                   f"{result['fwiou']:.2f}  → {path} ({picture.name})")
+
+
 @eval_app.command("semi")
 def eval_semi(
     run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),

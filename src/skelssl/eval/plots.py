@@ -144,6 +144,27 @@ def result_title(result: dict) -> str:
             f"top-1 {result['top1']:.1f}")
 
 
+def save_segments(segments: dict[str, list[list[int]]], class_names: list[str],
+                  path: str | Path, title: str = "") -> Path:
+    """True and predicted segments of one sequence as two colour bars over its frames
+    (``segments``: ``truth`` and ``predicted`` lists of [class, start, end])."""
+    plt = _pyplot()
+    frames = max(end for _, _, end in segments["truth"])
+    figure, axis = plt.subplots(figsize=(min(4 + frames / 150, 16), 2.4))
+    shown: set[int] = set()
+    for row, key in enumerate(("predicted", "truth")):
+        for c, start, end in segments[key]:
+            axis.barh(row, end - start, left=start, height=0.8,
+                      color=_class_colour(plt, c, len(class_names)),
+                      label=class_names[c] if c not in shown else None)
+            shown.add(c)
+    axis.set_yticks([0, 1], ["predicted", "truth"])
+    axis.set(xlabel="frame", xlim=(0, frames), title=title)
+    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.45), ncol=min(6, len(shown)),
+                fontsize=7, frameon=False)
+    return _save(figure, path)
+
+
 def _class_colour(plt, c: int, classes: int):
     """Distinct colours: tab10 up to 10 classes; tab20 up to 20, its dark shades first (so
     that neighbouring class ids do not get two shades of one hue); a continuous map beyond."""

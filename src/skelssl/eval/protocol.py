@@ -67,12 +67,14 @@ class LoadedRun:
 
 
 def load_run(run_dir: str | Path, weights: str = "trained", data_path: str | None = None,
-             device: str = "auto", split: str = "test") -> LoadedRun:
+             device: str = "auto", split: str = "test", benchmark: str | None = None
+             ) -> LoadedRun:
     """A run's config, dataset and frozen encoders, trained or at a random initialisation.
 
     ``split="val"`` evaluates on the validation split instead of the test split: protocols then
     fit on ``train-val`` and test on ``val`` (see ``PreparedDataset.validation``), so that
-    choices made on the result never see the test split.
+    choices made on the result never see the test split. ``data_path`` and ``benchmark``
+    evaluate on another prepared dataset with the same layout (e.g. untrimmed sequences).
     """
     if weights not in WEIGHTS:
         raise EvalError(f"weights {weights!r}: expected one of {', '.join(WEIGHTS)}")
@@ -87,6 +89,8 @@ def load_run(run_dir: str | Path, weights: str = "trained", data_path: str | Non
         config.data.train_split, config.data.test_split = FITTING, VALIDATION
     if data_path is not None:
         config.data.path = data_path
+    if benchmark is not None:
+        config.data.benchmark = benchmark
     if not Path(config.data.path).is_dir():
         raise RunError(f"{run_dir}: the run's dataset {config.data.path} is not here (paths "
                        "are relative to where you run skelssl); pass --data")
@@ -287,6 +291,20 @@ def retrieval_eval(run: LoadedRun, stream: str, ks: tuple[int, ...] = (1, 5, 10)
     return {**result_header(run, stream, "retrieval"), **scores,
             "crop": "centre" if centre else None, "epoch": "final",
             "wall_time_s": time.perf_counter() - started}
+
+
+def segment_eval(run: LoadedRun, stream: str, window: int = 50, stride: int = 10,
+                 frame_step: int = 5, preset_name: str | None = None, seed: int = 0) -> dict:
+    """Action segmentation of the run's untrimmed test sequences (see
+    :mod:`skelssl.eval.segmentation`), the classifier on the run's linear preset."""
+    from skelssl.eval.segmentation import segment
+
+    c = run.config
+    preset_name = preset_name or c.eval.linear_preset
+    result = segment(run.data, run.encoders[stream], run.preprocess, run.split(c.data.train_split),
+                     run.split(c.data.test_split), get_preset(preset_name), run.device, window,
+                     stride, frame_step, seed, c.eval.batch_size)
+    return {**result_header(run, stream, "segment"), "preset": preset_name, **result}
 
 
 def _per_class(run: LoadedRun, predictions: list[int] | torch.Tensor) -> dict:
