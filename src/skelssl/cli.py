@@ -40,6 +40,8 @@ FORMAT is one of:
   pyskl       pyskl/MMAction2 keypoint annotations .pkl (--raw FILE), e.g.
               2-D COCO keypoints from a pose estimator (read without code)
   custom      bring-your-own .npz, see docs/data.md (--raw FILE)
+  relayout    a prepared dataset (--raw DIR) in another --layout, joints
+              matched by name (--joint-map FILE for others): for transfer
   synthetic   procedural actions, generated (no --raw)
 
 Damaged files are all listed and preparation stops, unless --skip-damaged.
@@ -77,6 +79,8 @@ def prepare(
         False, help="pku-mmd: whole sequences with per-frame labels (for segmentation)."),
     class_names: Path | None = typer.Option(
         None, help="pku-mmd: action names, 'id,name' lines (Actions.xlsx saved as CSV)."),
+    joint_map: Path | None = typer.Option(
+        None, help="relayout: 'layout_joint,data_joint' lines for joints whose names differ."),
     workers: int | None = typer.Option(None, help="Processes for reading (default: all)."),
     seed: int = typer.Option(0, help="synthetic: random seed."),
     per_class: int = typer.Option(100, help="synthetic: samples per class."),
@@ -104,7 +108,8 @@ def prepare(
     opts = PrepareOptions(raw=raw, labels=labels, test_raw=test_raw, test_labels=test_labels,
                           layout=layout, benchmark=benchmark, body_selection=body_selection,
                           exclude=exclude, workers=workers, split_files=split_files,
-                          untrimmed=untrimmed, class_names=class_names, seed=seed,
+                          untrimmed=untrimmed, class_names=class_names, joint_map=joint_map,
+                          seed=seed,
                           per_class=per_class, dims=dims,
                           skip_damaged=skip_damaged, overwrite=overwrite,
                           allow_pickle=allow_pickle)
@@ -432,6 +437,53 @@ def eval_retrieval(
                             if key.startswith("recall@"))
         typer.echo(f"retrieval {name} [{weights}]: top-1 {result['top1']:.2f}  {recalls}  "
                    f"mAP {result['map']:.2f}  → {path}")
+
+
+@eval_app.command("transfer")
+def eval_transfer(
+    run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),
+    target: str = typer.Option(..., help="Prepared dataset to evaluate on, in the run's "
+                                         "layout (see `skelssl prepare relayout`)."),
+    benchmark: str | None = typer.Option(None, help="Benchmark of the target (default: the "
+                                                    "run's)."),
+    protocol: str = typer.Option("linear", help="linear (frozen encoder; ActCLR) or finetune "
+                                                "(ISC, CRRL)."),
+    preset: str | None = typer.Option(
+        None, help="Linear preset (default: the run's eval.linear_preset) or finetune preset "
+                   "(default: crossclr; isc for ISC's Adam)."),
+    stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
+    weights: str = typer.Option("trained", help=WEIGHTS_HELP),
+    seed: int = typer.Option(0, help="linear: seed of the classifier's init and batch order."),
+    device: str = typer.Option("auto", help="finetune: auto, cpu, cuda, ..."),
+) -> None:
+    """Transfer: pretrained on one dataset, evaluated on another (same layout).
+
+    \b
+    Example (NTU-60 → PKU-MMD II, both ntu25):
+      skelssl eval transfer runs/skeletonclr/ntu60-xsub-seed0 --target data/pku-mmd-2 \\
+          --benchmark xsub --protocol finetune --preset isc
+    """
+    from skelssl.config import load_config
+    from skelssl.engine.run_dir import CONFIG_FILE, final_stage_dir
+    from skelssl.eval.finetune import encoder_names, finetune, write_finetune_result
+    from skelssl.eval.transfer import PROTOCOLS, check_target, transfer_linear
+
+    if protocol not in PROTOCOLS:
+        raise typer.BadParameter(f"{protocol!r}: expected one of {', '.join(PROTOCOLS)}",
+                                 param_hint="--protocol")
+    check_target(run_dir, target)
+    linear_preset = preset or load_config(final_stage_dir(run_dir) / CONFIG_FILE
+                                          ).eval.linear_preset
+    for name in stream or encoder_names(run_dir):
+        if protocol == "linear":
+            result, path = transfer_linear(run_dir, target, name, linear_preset, benchmark,
+                                           weights, seed)
+        else:
+            result = finetune(run_dir, preset or "crossclr", name, weights, device=device,
+                              target=target, benchmark=benchmark)
+            path = write_finetune_result(result)
+        typer.echo(f"transfer {protocol} {name} [{weights}] → {Path(target).name}: top-1 "
+                   f"{result['top1']:.2f} (final epoch)  → {path}")
 
 
 @eval_app.command("segment")

@@ -28,7 +28,7 @@ from skelssl.errors import DamagedDataError, PrepareError, SampleError
 
 FORMAT_VERSION = 1
 FORMATS = ("ntu60", "ntu120", "nw-ucla", "pku-mmd", "asf-amc", "npy", "ctrgcn-npz", "pyskl",
-           "custom", "synthetic")
+           "custom", "relayout", "synthetic")
 ARRAY_FILES = ("joints.npy", "lengths.npy", "labels.npy")
 FRAME_LABELS = "frame_labels.npy"  # (N, T_max) int64, -1 past each length: untrimmed data only
 PAD_LABEL = -1
@@ -52,6 +52,7 @@ class PrepareOptions:
     split_files: dict[str, Path] = field(default_factory=dict)  # pku-mmd: benchmark -> file
     untrimmed: bool = False  # pku-mmd: whole sequences with per-frame labels
     class_names: Path | None = None  # pku-mmd: 'id,name' lines
+    joint_map: Path | None = None  # relayout: 'layout_joint,data_joint' lines
     seed: int = 0
     per_class: int = 100
     dims: int = 3  # synthetic: 3-D joints or 2-D keypoints
@@ -112,6 +113,12 @@ def read_raw(fmt: str, opts: PrepareOptions) -> tuple[RawDataset, list[SampleErr
         from skelssl.data.readers.ctrgcn_npz import read_ctrgcn_npz
 
         return read_ctrgcn_npz(opts.raw, opts.layout or "ntu25", benchmark=opts.benchmark)
+    if fmt == "relayout":
+        from skelssl.data.relayout import relayout
+
+        if opts.layout is None:
+            raise PrepareError("format 'relayout' needs --layout NAME_OR_YAML (the new layout)")
+        return relayout(opts.raw, opts.layout, opts.joint_map), []
     if fmt == "pyskl":
         from skelssl.data.readers.pyskl import read_pyskl
 
@@ -289,6 +296,7 @@ def describe_source(fmt: str, opts: PrepareOptions) -> dict[str, Any]:
         "npy": ("raw", "labels", "test_raw", "test_labels", "layout", "benchmark"),
         "ctrgcn-npz": ("raw", "layout", "benchmark"),
         "pyskl": ("raw", "layout"),
+        "relayout": ("raw", "layout", "joint_map"),
         "custom": ("raw", "layout"),
     }[check_format(fmt)]
     source: dict[str, Any] = {"format": fmt}

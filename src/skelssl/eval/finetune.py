@@ -67,11 +67,12 @@ def finetune_name(preset: str, weights: str, stream: str, label_fraction: float,
 
 def finetune_config(run_dir: Path, preset_name: str, stream: str, weights: str,
                     label_fraction: float = 1.0, draw: int = 0, augment: bool = False,
-                    epochs: int | None = None, device: str = "auto") -> dict:
-    """The supervised run's config: the pretrained run's data and seed, the architecture and
-    input stream of its encoder ``stream`` (as ``encoder.pt`` describes it), the preset's
-    optimisation, and that encoder's weights as initialisation (none for
-    ``weights="random"``)."""
+                    epochs: int | None = None, device: str = "auto",
+                    target: str | None = None, benchmark: str | None = None) -> dict:
+    """The supervised run's config: the pretrained run's data (or the ``target`` dataset and
+    ``benchmark``, for transfer) and seed, the architecture and input stream of its encoder
+    ``stream`` (as ``encoder.pt`` describes it), the preset's optimisation, and that encoder's
+    weights as initialisation (none for ``weights="random"``)."""
     if preset_name not in FINETUNE_PRESETS:
         raise EvalError(f"unknown finetune preset {preset_name!r}: expected one of "
                         f"{sorted(FINETUNE_PRESETS)}")
@@ -79,6 +80,9 @@ def finetune_config(run_dir: Path, preset_name: str, stream: str, weights: str,
         raise EvalError(f"weights {weights!r}: expected 'trained' or 'random'")
     preset = FINETUNE_PRESETS[preset_name]
     source = to_dict(load_config(run_dir / CONFIG_FILE))
+    if target is not None:
+        source["data"] = {**source["data"], "path": target,
+                          "benchmark": benchmark or source["data"]["benchmark"]}
     data = PreparedDataset.open(source["data"]["path"])
     descriptions = read_encoder_file(run_dir).descriptions(data)
     if stream not in descriptions:
@@ -110,8 +114,10 @@ def encoder_names(run_dir: str | Path) -> list[str]:
 def finetune(run_dir: str | Path, preset: str = "crossclr", stream: str = "joint",
              weights: str = "trained", label_fraction: float = 1.0, draw: int = 0,
              augment: bool = False, epochs: int | None = None, device: str = "auto",
-             progress: bool = True) -> dict:
-    """Finetune (or resume finetuning) one encoder of a pretrained run, then test it.
+             progress: bool = True, target: str | None = None, benchmark: str | None = None
+             ) -> dict:
+    """Finetune (or resume finetuning) one encoder of a pretrained run, then test it; with
+    ``target``, on another prepared dataset (transfer, ``transfer-<target>-...`` names).
 
     Returns the result (final epoch): top-1, predictions, top-1 per class, the supervised run's
     directory and training curve.
@@ -123,13 +129,16 @@ def finetune(run_dir: str | Path, preset: str = "crossclr", stream: str = "joint
         raise EvalError(f"{run_dir}: no encoder {stream!r}; this run has {sorted(names)}")
     source = load_config(run_dir / CONFIG_FILE)
     name = finetune_name(preset, weights, stream, label_fraction, draw)
+    if target is not None:
+        name = f"transfer-{Path(target).name}-{name}"
     out = run_dir / "finetune" / name
     config = load_config(finetune_config(run_dir, preset, stream, weights, label_fraction,
-                                         draw, augment, epochs, device))
+                                         draw, augment, epochs, device, target, benchmark))
     history = pretrain(config, out, resume=True, progress=progress)
     data = PreparedDataset.open(config.data.path)
     predictions, labels = _test_predictions(config, data, out, pick_device(device))
-    return {"protocol": "finetune", "method": source.method.name, "stream": stream,
+    return {"protocol": "finetune" if target is None else "transfer-finetune",
+            "method": source.method.name, "stream": stream,
             "weights": weights, "preset": preset, "settings": asdict(FINETUNE_PRESETS[preset]),
             "epochs": config.train.epochs, "batch_size": config.train.batch_size,
             "augment": augment, "label_fraction": label_fraction,
