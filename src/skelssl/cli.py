@@ -81,6 +81,13 @@ def prepare(
         None, help="pku-mmd: action names, 'id,name' lines (Actions.xlsx saved as CSV)."),
     joint_map: Path | None = typer.Option(
         None, help="relayout: 'layout_joint,data_joint' lines for joints whose names differ."),
+    joint_order: str | None = typer.Option(
+        None, help="The order the file's joints come in, onto --layout: names "
+                   "(hip_center,spine,...) or a 1-based permutation (the k-th joint is layout "
+                   "joint p_k)."),
+    rule: list[str] = typer.Option(
+        [], metavar="NAME:KEY=V1,V2", help="A benchmark from per-sample metadata, repeatable: "
+                                           "--rule xview:camera=2,3 trains on cameras 2, 3."),
     workers: int | None = typer.Option(None, help="Processes for reading (default: all)."),
     seed: int = typer.Option(0, help="synthetic: random seed."),
     per_class: int = typer.Option(100, help="synthetic: samples per class."),
@@ -109,6 +116,7 @@ def prepare(
                           layout=layout, benchmark=benchmark, body_selection=body_selection,
                           exclude=exclude, workers=workers, split_files=split_files,
                           untrimmed=untrimmed, class_names=class_names, joint_map=joint_map,
+                          joint_order=joint_order, rules=list(rule),
                           seed=seed,
                           per_class=per_class, dims=dims,
                           skip_damaged=skip_damaged, overwrite=overwrite,

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from skelssl import __version__
 from skelssl.data.sequence import RawDataset, Sequence
 from skelssl.errors import DamagedDataError, PrepareError, SampleError
+from skelssl.skeleton import Layout
 
 FORMAT_VERSION = 1
 FORMATS = ("ntu60", "ntu120", "nw-ucla", "pku-mmd", "asf-amc", "npy", "ctrgcn-npz", "pyskl",
@@ -53,6 +54,8 @@ class PrepareOptions:
     untrimmed: bool = False  # pku-mmd: whole sequences with per-frame labels
     class_names: Path | None = None  # pku-mmd: 'id,name' lines
     joint_map: Path | None = None  # relayout: 'layout_joint,data_joint' lines
+    joint_order: str | None = None  # the data's joint order: names or a 1-based permutation
+    rules: list[str] = field(default_factory=list)  # benchmarks NAME:KEY=V1,V2 from metadata
     seed: int = 0
     per_class: int = 100
     dims: int = 3  # synthetic: 3-D joints or 2-D keypoints
@@ -134,6 +137,59 @@ def fill_padded(sequences: list[Sequence], joints: np.ndarray) -> None:
                                  dynamic_ncols=True)):
         persons, frames = seq.joints.shape[:2]
         joints[i, :, :frames, :, :persons] = np.transpose(seq.joints, (3, 1, 2, 0))
+
+
+def joint_order_index(spec: str, layout: Layout) -> list[int]:
+    """For each joint of ``layout``, its position in data whose joints come in the order
+    ``spec`` names (``name,name,...``) or maps onto the layout (``3,1,2,...``: the data's k-th
+    joint is the layout's joint p_k, 1-based)."""
+    items = [item.strip() for item in spec.split(",") if item.strip()]
+    count = layout.num_joints
+    if len(items) != count:
+        raise PrepareError(f"--joint-order lists {len(items)} joints; layout {layout.name!r} "
+                           f"has {count}")
+    if all(item.isdigit() for item in items):
+        targets = [int(item) - 1 for item in items]
+        if sorted(targets) != list(range(count)):
+            raise PrepareError(f"--joint-order: expected a permutation of 1..{count}")
+        order = [0] * count
+        for k, v in enumerate(targets):
+            order[v] = k
+        return order
+    missing = [n for n in layout.joint_names if n not in items]
+    if missing or len(set(items)) != count:
+        raise PrepareError(f"--joint-order: expected each joint of layout {layout.name!r} once; "
+                           f"{'missing ' + repr(missing[0]) if missing else 'names repeat'}")
+    return [items.index(name) for name in layout.joint_names]
+
+
+def reorder_joints(raw: RawDataset, spec: str) -> None:
+    """Put every sequence's joints into the layout's order (see :func:`joint_order_index`)."""
+    order = joint_order_index(spec, raw.layout)
+    for seq in raw.sequences:
+        seq.joints = np.ascontiguousarray(seq.joints[:, :, order])
+    raw.notes.append(f"joints re-ordered from the --joint-order given into {raw.layout.name!r}")
+
+
+def rule_benchmarks(sequences: list[Sequence], rules: list[str]
+                    ) -> dict[str, dict[str, list[int]]]:
+    """Benchmarks from metadata: ``NAME:KEY=V1,V2`` trains on samples whose KEY is one of the
+    values and tests on the others."""
+    out = {}
+    for rule in rules:
+        name, _, condition = rule.partition(":")
+        key, _, values = condition.partition("=")
+        if not name or not key or not values:
+            raise PrepareError(f"--rule {rule!r}: expected NAME:KEY=VALUE[,VALUE...]")
+        if not any(key in s.meta for s in sequences):
+            keys = sorted({k for s in sequences for k in s.meta})
+            raise PrepareError(f"--rule {rule!r}: no sample has metadata {key!r} (found: "
+                               f"{', '.join(keys) or 'none'})")
+        chosen = {v.strip() for v in values.split(",")}
+        flags = [str(s.meta.get(key)) in chosen for s in sequences]
+        out[name] = {"train": [i for i, f in enumerate(flags) if f],
+                     "test": [i for i, f in enumerate(flags) if not f]}
+    return out
 
 
 def padded_frame_labels(sequences: list[Sequence], frames: int) -> np.ndarray:
@@ -305,6 +361,10 @@ def describe_source(fmt: str, opts: PrepareOptions) -> dict[str, Any]:
         source[name] = _describe(value)
     if fmt == "synthetic" and opts.dims == 3:
         del source["dims"]  # so 3-D data prepared before 2-D keypoints existed is recognised
+    if opts.joint_order:
+        source["joint_order"] = opts.joint_order
+    if opts.rules:
+        source["rules"] = list(opts.rules)
     return source
 
 
@@ -330,6 +390,9 @@ def prepare(fmt: str, out: str | Path, opts: PrepareOptions | None = None) -> tu
     raw, damaged = read_raw(fmt, opts)
     if damaged and not opts.skip_damaged:
         raise DamagedDataError(damaged)
+    if opts.joint_order:
+        reorder_joints(raw, opts.joint_order)
+    raw.splits.update(rule_benchmarks(raw.sequences, opts.rules))
     for benchmark, parts in raw.splits.items():
         raw.notes += [f"benchmark {benchmark}: the {part} split is empty"
                       for part, index in parts.items() if not index]

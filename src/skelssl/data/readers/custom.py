@@ -13,8 +13,11 @@ Without ``lengths``, a sequence ends at its last frame with a non-zero coordinat
 all-zero frames are padding; all-zero frames inside are kept and counted in a note). Plus
 ``labels``: (N,) integer class indices (0-based); optional ``class_names`` (K,) strings,
 ``names`` (N,) strings, ``split`` (N,) strings ``train``/``test`` (one benchmark called
-``default``), and ``layout``: a built-in layout name, a YAML file path (relative to the
-``.npz``), or the YAML text itself.
+``default``), ``split_<name>`` (N,) the same for benchmark ``<name>`` (several benchmarks in one
+file; an empty string leaves a sample out of it), ``meta_<key>`` (N,) per-sample metadata
+(subject, view, trial, ...: kept in ``meta.json``, and what validation splits and ``--rule``
+benchmarks are built from), and ``layout``: a built-in layout name, a YAML file path
+(relative to the ``.npz``), or the YAML text itself.
 """
 
 from __future__ import annotations
@@ -107,7 +110,7 @@ def read_custom(raw: str | Path, layout: str | Layout | None = None, allow_pickl
     if not path.is_file():
         raise PrepareError(f"custom dataset file {path} does not exist")
     arrays = load_npz(path, allow_pickle, PICKLE_HINT)
-    unknown = set(arrays) - KNOWN_KEYS
+    unknown = {k for k in set(arrays) - KNOWN_KEYS if not k.startswith(("split_", "meta_"))}
     if unknown:
         raise PrepareError(f"{path}: unknown arrays {sorted(unknown)}; known: {sorted(KNOWN_KEYS)}")
     given = [key for key in JOINT_SOURCES if key in arrays]
@@ -159,12 +162,20 @@ def read_custom(raw: str | Path, layout: str | Layout | None = None, allow_pickl
     else:
         sequences, damaged, kept = _variable_sequences(items, labels, names, chosen, path)
     splits: dict[str, dict[str, list[int]]] = {}
-    if "split" in arrays:
-        assignment = [str(s) for s in arrays["split"]]
-        if len(assignment) != count or set(assignment) - set(SPLIT_NAMES):
-            raise PrepareError(f"{path}: 'split' must hold {count} entries, each 'train' or 'test'")
-        splits["default"] = {part: [j for j, i in enumerate(kept) if assignment[i] == part]
-                             for part in SPLIT_NAMES}
+    for key in sorted(k for k in arrays if k == "split" or k.startswith("split_")):
+        assignment = [str(s) for s in arrays[key]]
+        if len(assignment) != count or set(assignment) - {*SPLIT_NAMES, ""}:
+            raise PrepareError(f"{path}: {key!r} must hold {count} entries, each 'train', "
+                               "'test' or '' (in neither)")
+        splits[key.removeprefix("split_") if key != "split" else "default"] = {
+            part: [j for j, i in enumerate(kept) if assignment[i] == part]
+            for part in SPLIT_NAMES}
+    for key in sorted(k for k in arrays if k.startswith("meta_")):
+        column = arrays[key]
+        if column.shape != (count,):
+            raise PrepareError(f"{path}: {key!r} has shape {column.shape}, expected ({count},)")
+        for seq, i in zip(sequences, kept, strict=True):
+            seq.meta[key.removeprefix("meta_")] = column[i].item()
     if class_names is None:
         class_names = default_class_names(chosen, max((s.label for s in sequences),
                                                       default=-1) + 1)
