@@ -81,6 +81,8 @@ def prepare(
         None, help="pku-mmd: action names, 'id,name' lines (Actions.xlsx saved as CSV)."),
     joint_map: Path | None = typer.Option(
         None, help="relayout: 'layout_joint,data_joint' lines for joints whose names differ."),
+    project: bool = typer.Option(
+        False, help="relayout: project 3-D camera coordinates to 2-D keypoints (pinhole)."),
     joint_order: str | None = typer.Option(
         None, help="The order the file's joints come in, onto --layout: names "
                    "(hip_center,spine,...) or a 1-based permutation (the k-th joint is layout "
@@ -116,7 +118,7 @@ def prepare(
                           layout=layout, benchmark=benchmark, body_selection=body_selection,
                           exclude=exclude, workers=workers, split_files=split_files,
                           untrimmed=untrimmed, class_names=class_names, joint_map=joint_map,
-                          joint_order=joint_order, rules=list(rule),
+                          joint_order=joint_order, rules=list(rule), project=project,
                           seed=seed,
                           per_class=per_class, dims=dims,
                           skip_damaged=skip_damaged, overwrite=overwrite,

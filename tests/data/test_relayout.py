@@ -50,3 +50,16 @@ def test_prepare_relayout_writes_the_same_sequences_in_the_new_order(prepared_sy
                                                                index])
     with pytest.raises(PrepareError, match="needs --layout"):
         prepare("relayout", tmp_path / "x", PrepareOptions(raw=prepared_synthetic))
+
+
+def test_projection_gives_the_synthetic_sets_own_2d_keypoints(prepared_synthetic, tmp_path):
+    out, _ = prepare("relayout", tmp_path / "2d", PrepareOptions(
+        raw=prepared_synthetic, layout="ntu25", project=True))
+    two, _ = prepare("synthetic", tmp_path / "syn2d", PrepareOptions(per_class=3, seed=1,
+                                                                    dims=2))
+    projected, native = PreparedDataset.open(out), PreparedDataset.open(two)
+    assert projected.channels == 2 and projected.names == native.names
+    np.testing.assert_allclose(projected.joints, native.joints, rtol=1e-4, atol=1e-2)
+    with pytest.raises(PrepareError, match="--project needs 3-D coordinates"):
+        prepare("relayout", tmp_path / "again", PrepareOptions(raw=out, layout="ntu25",
+                                                               project=True))

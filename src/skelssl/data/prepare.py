@@ -54,6 +54,7 @@ class PrepareOptions:
     untrimmed: bool = False  # pku-mmd: whole sequences with per-frame labels
     class_names: Path | None = None  # pku-mmd: 'id,name' lines
     joint_map: Path | None = None  # relayout: 'layout_joint,data_joint' lines
+    project: bool = False  # relayout: 3-D camera coordinates → 2-D keypoints
     joint_order: str | None = None  # the data's joint order: names or a 1-based permutation
     rules: list[str] = field(default_factory=list)  # benchmarks NAME:KEY=V1,V2 from metadata
     seed: int = 0
@@ -121,7 +122,7 @@ def read_raw(fmt: str, opts: PrepareOptions) -> tuple[RawDataset, list[SampleErr
 
         if opts.layout is None:
             raise PrepareError("format 'relayout' needs --layout NAME_OR_YAML (the new layout)")
-        return relayout(opts.raw, opts.layout, opts.joint_map), []
+        return relayout(opts.raw, opts.layout, opts.joint_map, opts.project), []
     if fmt == "pyskl":
         from skelssl.data.readers.pyskl import read_pyskl
 
@@ -352,7 +353,7 @@ def describe_source(fmt: str, opts: PrepareOptions) -> dict[str, Any]:
         "npy": ("raw", "labels", "test_raw", "test_labels", "layout", "benchmark"),
         "ctrgcn-npz": ("raw", "layout", "benchmark"),
         "pyskl": ("raw", "layout"),
-        "relayout": ("raw", "layout", "joint_map"),
+        "relayout": ("raw", "layout", "joint_map", "project"),
         "custom": ("raw", "layout"),
     }[check_format(fmt)]
     source: dict[str, Any] = {"format": fmt}

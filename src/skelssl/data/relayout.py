@@ -3,7 +3,9 @@
 Each joint of the new layout takes the data's joint of the same name, of a synonym (Kinect v1
 and v2 name the spine joints differently) or of the name a joint map gives; a joint the data
 lacks (NTU's neck or hand tips in NW-UCLA data) takes the position of its nearest ancestor that
-it has, so bones to it are zero rather than wild.
+it has, so bones to it are zero rather than wild. ``project`` also turns 3-D camera
+coordinates (metres, z away from the sensor) into the 2-D keypoints a pinhole colour camera
+would see (as the synthetic set's ``--dims 2``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from tqdm import tqdm
 
 from skelssl.data.dataset import PreparedDataset
 from skelssl.data.sequence import RawDataset, Sequence
+from skelssl.data.synthetic import project
 from skelssl.errors import PrepareError
 from skelssl.skeleton import Layout, load_layout
 
@@ -72,9 +75,14 @@ def joint_mapping(layout: Layout, data: Layout, joint_map: dict[str, str] | None
     return index, notes
 
 
-def relayout(path: str | Path, layout: str, joint_map: Path | None = None) -> RawDataset:
-    """The prepared dataset at ``path`` with its joints re-ordered into ``layout``."""
+def relayout(path: str | Path, layout: str, joint_map: Path | None = None,
+             project_2d: bool = False) -> RawDataset:
+    """The prepared dataset at ``path`` with its joints re-ordered into ``layout`` (and
+    projected to 2-D keypoints with ``project_2d``)."""
     data = PreparedDataset.open(path)
+    if project_2d and data.channels != 3:
+        raise PrepareError(f"{path}: --project needs 3-D coordinates, the data has C = "
+                           f"{data.channels}")
     target = load_layout(layout)
     index, notes = joint_mapping(target, data.layout,
                                  read_joint_map(joint_map) if joint_map else None)
@@ -84,10 +92,14 @@ def relayout(path: str | Path, layout: str, joint_map: Path | None = None) -> Ra
     for i in tqdm(range(len(data)), desc="relayout", unit="seq", disable=None):
         length = int(data.lengths[i])
         joints = np.asarray(data.joints[i, :, :length][:, :, index]).transpose(3, 1, 2, 0)
+        if project_2d:
+            joints = project(joints)
         frames = None if data.frame_labels is None else np.array(data.frame_labels[i, :length])
         sequences.append(Sequence(data.names[i], np.ascontiguousarray(joints),
                                   int(data.labels[i]), {k: samples[k][i] for k in extra},
                                   frame_labels=frames))
     return RawDataset(layout=target, class_names=data.class_names, sequences=sequences,
                       splits=data.splits, excluded=data.meta.get("excluded", []),
-                      notes=data.meta.get("notes", []) + notes)
+                      notes=data.meta.get("notes", []) + notes + (
+                          ["3-D coordinates projected to 2-D keypoints (pinhole camera, 1920 × "
+                           "1080, focal length 1000 pixels)"] if project_2d else []))
