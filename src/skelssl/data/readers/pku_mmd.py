@@ -31,17 +31,20 @@ SECTION = re.compile(r"^\s*(training|validataion|validation|testing|test)\s+vide
 BACKGROUND = "background"
 
 
-def read_skeleton(path: str | Path) -> np.ndarray:
-    """One skeleton file as (2 persons, T, 25, 3) float32."""
-    path = Path(path)
+def numbered_lines(path: Path) -> list[tuple[int, str]]:
+    """(1-based line number, line) of every non-blank line of a text file."""
     try:
         lines = path.read_text().splitlines()
     except (OSError, UnicodeDecodeError) as error:
         raise SampleError(str(path), f"cannot read ({error})") from error
+    return [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+
+
+def read_skeleton(path: str | Path) -> np.ndarray:
+    """One skeleton file as (2 persons, T, 25, 3) float32."""
+    path = Path(path)
     rows = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, line in numbered_lines(path):
         try:
             values = np.array(line.replace(",", " ").split(), dtype=np.float32)
         except ValueError as error:
@@ -60,14 +63,8 @@ def read_intervals(path: str | Path, frames: int) -> list[tuple[int, int, int, i
     """``(action, start, end, confidence)`` per line, sorted by start; an interval outside
     ``0..frames``, an empty one or two that overlap is damage naming the lines."""
     path = Path(path)
-    try:
-        lines = path.read_text().splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise SampleError(str(path), f"cannot read ({error})") from error
     intervals = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, line in numbered_lines(path):
         fields = [f.strip() for f in line.split(",")]
         if len(fields) != 4 or not all(re.fullmatch(r"-?\d+", f) for f in fields):
             raise SampleError(str(path), f"line {number}: {line.strip()!r}, expected four "
