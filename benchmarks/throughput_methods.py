@@ -108,9 +108,12 @@ def main() -> None:
     started = time.perf_counter()
     rows = []
     for path in args.configs:
-        values = apply_overrides(read_yaml(Path(path)), [f"train.device={args.device}",
-                                                         "data.workers=0"] +
-                                 ([f"data.path={args.data}"] if args.data else []))
+        values = read_yaml(Path(path))
+        train_keys = [f"stages.{name}.train" for name in values["stages"]] \
+            if is_pipeline(values) else ["train"]
+        values = apply_overrides(values, [f"{key}.device={args.device}" for key in train_keys]
+                                 + ["data.workers=0"]
+                                 + ([f"data.path={args.data}"] if args.data else []))
         with tempfile.TemporaryDirectory() as tmp:
             full, config = full_rate(values, Path(tmp) / "run")
             data = PreparedDataset.open(config.data.path)
