@@ -10,7 +10,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from skelssl.data.prepare import (
+from skelssl.data.readers.padded import mapped_shortfall
+from skelssl.data.sequence import RawDataset
+from skelssl.data.store import (
     ARRAY_FILES,
     FORMAT_VERSION,
     FRAME_LABELS,
@@ -20,8 +22,6 @@ from skelssl.data.prepare import (
     padded_frame_labels,
     padded_shape,
 )
-from skelssl.data.readers.padded import mapped_shortfall
-from skelssl.data.sequence import RawDataset
 from skelssl.errors import DatasetError
 from skelssl.skeleton import Layout, layout_from_dict
 
