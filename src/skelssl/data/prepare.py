@@ -14,12 +14,13 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from skelssl.data.sequence import RawDataset, Sequence
+from skelssl.data.sequence import RawDataset, Sequence, rule_splits
 from skelssl.data.store import (
     ARRAY_FILES,
     FRAME_LABELS,
@@ -169,7 +170,7 @@ def rule_benchmarks(sequences: list[Sequence], rules: list[str]
                     ) -> dict[str, dict[str, list[int]]]:
     """Benchmarks from metadata: ``NAME:KEY=V1,V2`` trains on samples whose KEY is one of the
     values and tests on the others."""
-    out = {}
+    parsed = {}
     for rule in rules:
         name, _, condition = rule.partition(":")
         key, _, values = condition.partition("=")
@@ -179,12 +180,13 @@ def rule_benchmarks(sequences: list[Sequence], rules: list[str]
             keys = sorted({k for s in sequences for k in s.meta})
             raise PrepareError(f"--rule {rule!r}: no sample has metadata {key!r} (found: "
                                f"{', '.join(keys) or 'none'})")
-        chosen = {v.strip() for v in values.split(",")}
-        flags = [str(s.meta.get(key)) in chosen for s in sequences]
-        out[name] = {"train": [i for i, f in enumerate(flags) if f],
-                     "test": [i for i, f in enumerate(flags) if not f]}
-    return out
+        chosen = frozenset(v.strip() for v in values.split(","))
+        parsed[name] = partial(_meta_in, key, chosen)
+    return rule_splits(sequences, parsed)
 
+
+def _meta_in(key: str, values: frozenset[str], meta: dict[str, Any]) -> bool:
+    return str(meta.get(key)) in values
 
 def _existing_source(out: Path) -> dict[str, Any] | None:
     meta = out / "meta.json"

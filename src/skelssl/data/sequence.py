@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,7 +52,7 @@ class RawDataset:
 
 
 def rule_splits(sequences: list[Sequence],
-                rules: dict[str, Callable[[dict[str, Any]], bool]]
+                rules: Mapping[str, Callable[[dict[str, Any]], bool]]
                 ) -> dict[str, dict[str, list[int]]]:
     """Train/test index lists per benchmark; ``rules[benchmark](meta)`` is True for training."""
     splits = {}

@@ -49,12 +49,10 @@ def frame_features(encoder: StreamEncoder, joints: np.ndarray, length: int, wind
     features = torch.cat([encode(encoder, torch.as_tensor(clips[i:i + batch_size]),
                                  sizes[i:i + batch_size], preprocess, device).cpu()
                           for i in range(0, len(clips), batch_size)])
-    total = torch.zeros(length, features.shape[1])
-    count = torch.zeros(length, 1)
-    for start, size, feature in zip(starts.tolist(), sizes.tolist(), features, strict=True):
-        total[start:start + size] += feature
-        count[start:start + size] += 1
-    return total / count
+    frames = torch.arange(length)
+    starts_t = torch.as_tensor(starts)
+    covers = ((frames >= starts_t[:, None]) & (frames < (starts_t + sizes)[:, None])).float()
+    return (covers.T @ features) / covers.sum(dim=0)[:, None]  # (windows, T) → per frame
 
 
 def runs(labels: np.ndarray) -> list[list[int]]:

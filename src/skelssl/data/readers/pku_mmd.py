@@ -209,8 +209,8 @@ def sequence_splits(sequences: list[Sequence], splits: dict[str, tuple[set[str],
                     ) -> dict[str, dict[str, list[int]]]:
     """Train/test index lists per benchmark; a sequence in neither list stays out of both."""
     out = {}
+    source = [f"{s.meta['sequence']}-{'LMR'[s.meta['view'] - 1]}" for s in sequences]
     for benchmark, (train, test) in splits.items():
-        source = [f"{s.meta['sequence']}-{'LMR'[s.meta['view'] - 1]}" for s in sequences]
         out[benchmark] = {"train": [i for i, n in enumerate(source) if n in train],
                           "test": [i for i, n in enumerate(source) if n in test]}
     return out
