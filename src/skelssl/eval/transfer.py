@@ -39,8 +39,8 @@ def check_target(run_dir: str | Path, target: str | Path) -> PreparedDataset:
 def transfer_linear(run_dir: str | Path, target: str | Path, stream: str, preset: str,
                     benchmark: str | None = None, weights: str = "trained", seed: int = 0
                     ) -> tuple[dict, Path]:
-    """The linear protocol on the target; returns the result and where it was written."""
-    check_target(run_dir, target)
+    """The linear protocol on a target that passed :func:`check_target`; returns the result
+    and where it was written."""
     run = load_run(run_dir, weights, str(target), benchmark=benchmark)
     if stream not in run.encoders:
         raise EvalError(f"{run_dir}: no encoder {stream!r}; this run has {sorted(run.encoders)}")
