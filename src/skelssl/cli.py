@@ -83,6 +83,10 @@ def prepare(
         None, help="relayout: 'layout_joint,data_joint' lines for joints whose names differ."),
     project: bool = typer.Option(
         False, help="relayout: project 3-D camera coordinates to 2-D keypoints (pinhole)."),
+    scores: bool = typer.Option(
+        False, help="pyskl, custom: keep each keypoint's confidence ('keypoint_score') as a last "
+                    "channel (x, y, score) for the encoder; geometric augmentations leave it "
+                    "as it is."),
     joint_order: str | None = typer.Option(
         None, help="The order the file's joints come in, onto --layout: names "
                    "(hip_center,spine,...) or a 1-based permutation (the k-th joint is layout "
@@ -119,6 +123,7 @@ def prepare(
                           exclude=exclude, workers=workers, split_files=split_files,
                           untrimmed=untrimmed, class_names=class_names, joint_map=joint_map,
                           joint_order=joint_order, rules=list(rule), project=project,
+                          scores=scores,
                           seed=seed,
                           per_class=per_class, dims=dims,
                           skip_damaged=skip_damaged, overwrite=overwrite,

@@ -35,6 +35,7 @@ class Layout:
     shoulders: tuple[int, int] | None = None  # (left, right): shoulder vector = right - left
     spine: tuple[int, int] | None = None  # (base, top): spine vector = top - base
     hips: tuple[int, int] | None = None  # (left, right): hip vector = right - left
+    scores: bool = False  # each joint's last channel is a detection confidence, not a coordinate
 
     def __post_init__(self) -> None:
         v = len(self.joint_names)
@@ -71,6 +72,10 @@ class Layout:
     @property
     def num_joints(self) -> int:
         return len(self.joint_names)
+
+    def coordinates(self, channels: int) -> int:
+        """How many of a joint's ``channels`` are coordinates (all but a confidence channel)."""
+        return channels - 1 if self.scores else channels
 
     @property
     def edges(self) -> list[tuple[int, int]]:
@@ -174,11 +179,12 @@ class Layout:
             "shoulders": [names[j] for j in self.shoulders] if self.shoulders else None,
             "spine": [names[j] for j in self.spine] if self.spine else None,
             "hips": [names[j] for j in self.hips] if self.hips else None,
+            **({"scores": True} if self.scores else {}),
         }
 
 
 _LAYOUT_KEYS = {"name", "center", "joints", "left_right", "parts", "shoulders", "spine",
-                "hips"}
+                "hips", "scores"}
 
 
 def layout_from_dict(spec: dict[str, Any], source: str = "<dict>") -> Layout:
@@ -232,6 +238,7 @@ def layout_from_dict(spec: dict[str, Any], source: str = "<dict>") -> Layout:
         shoulders=pair("shoulders"),
         spine=pair("spine"),
         hips=pair("hips"),
+        scores=bool(spec.get("scores", False)),
     )
 
 

@@ -63,7 +63,7 @@ def save_sequence_picture(joints: np.ndarray, layout: Layout, out: str | Path, t
     """Save (M, T, V, C) joints as a strip of ``frames`` frames (.png/.pdf/.svg) or a .gif;
     ``joint_values`` (T, V) in [0, 1] colour the first person's joints frame by frame."""
     out = Path(out)
-    points = project(joints, view)
+    points = project(joints[..., :layout.coordinates(joints.shape[-1])], view)
     xlim, ylim = _limits(points.reshape(-1, 2))
     total = points.shape[1]
     if out.suffix.lower() == ".gif":

@@ -45,3 +45,35 @@ def test_a_method_trains_and_evaluates_on_2d_keypoints(tmp_path, method):
     assert result.exit_code == 0, result.output
     score = json.loads((run / "results" / "knn-k1-trained-joint.json").read_text())
     assert 0 <= score["top1"] <= 100
+
+
+def test_keypoints_with_their_confidence_train_and_evaluate(tmp_path):
+    """pyskl keypoints with ``keypoint_score`` kept as a third channel: prepared, pretrained
+    (SkeletonCLR: the shear moves x, y only) and evaluated with a C = 3 encoder."""
+    import pickle
+
+    rng = np.random.default_rng(0)
+    records = []
+    for i in range(16):
+        sample = make_sample(100 * (i % 4), seed=i, dims=2)  # class i % 4
+        score = rng.uniform(0.3, 1.0, sample.joints.shape[:3]) * (sample.joints != 0).any(-1)
+        records.append({"frame_dir": f"clip{i}", "label": i % 4, "keypoint": sample.joints,
+                        "keypoint_score": score.astype(np.float32)})
+    path = tmp_path / "ann.pkl"
+    path.write_bytes(pickle.dumps({"annotations": records, "split": {
+        "xsub_train": [f"clip{i}" for i in range(12)],
+        "xsub_val": [f"clip{i}" for i in range(12, 16)]}}))
+    data, _ = prepare("pyskl", tmp_path / "scored", PrepareOptions(raw=path, layout="ntu25",
+                                                                   scores=True))
+    assert PreparedDataset.open(data).channels == 3
+    config = tiny_config(data, train={"epochs": 1, "milestones": []},
+                         data={"path": str(data), "benchmark": "xsub", "frames": 12,
+                               "workers": 0, "center": "frame", "align_view": True})
+    run = tmp_path / "run"
+    pretrain(load_config(config), run, progress=False)
+    result = CliRunner().invoke(app, ["eval", "knn", str(run), "--k", "1"])
+    assert result.exit_code == 0, result.output
+    score = json.loads((run / "results" / "knn-k1-trained-joint.json").read_text())
+    assert 0 <= score["top1"] <= 100
+    layout = json.loads((data / "meta.json").read_text())["layout"]
+    assert layout["scores"] is True and layout["name"] == "ntu25"

@@ -47,7 +47,8 @@ class PreparedDataset:
 
     @property
     def channels(self) -> int:
-        """Coordinates per joint (3 for 3-D skeletons, 2 for 2-D keypoints)."""
+        """Values per joint: the coordinates (3 for 3-D skeletons, 2 for 2-D keypoints), then
+        a detection confidence when the layout says ``scores``."""
         return int(self.joints.shape[1])
 
     @classmethod

@@ -57,6 +57,7 @@ class PrepareOptions:
     class_names: Path | None = None  # pku-mmd: 'id,name' lines
     joint_map: Path | None = None  # relayout: 'layout_joint,data_joint' lines
     project: bool = False  # relayout: 3-D camera coordinates → 2-D keypoints
+    scores: bool = False  # pyskl, custom: keep each keypoint's confidence as a last channel
     joint_order: str | None = None  # the data's joint order: names or a 1-based permutation
     rules: list[str] = field(default_factory=list)  # benchmarks NAME:KEY=V1,V2 from metadata
     seed: int = 0
@@ -128,10 +129,10 @@ def read_raw(fmt: str, opts: PrepareOptions) -> tuple[RawDataset, list[SampleErr
     if fmt == "pyskl":
         from skelssl.data.readers.pyskl import read_pyskl
 
-        return read_pyskl(opts.raw, opts.layout)
+        return read_pyskl(opts.raw, opts.layout, opts.scores)
     from skelssl.data.readers.custom import read_custom
 
-    return read_custom(opts.raw, opts.layout, opts.allow_pickle)
+    return read_custom(opts.raw, opts.layout, opts.allow_pickle, opts.scores)
 
 
 def joint_order_index(spec: str, layout: Layout) -> list[int]:
@@ -296,9 +297,9 @@ def describe_source(fmt: str, opts: PrepareOptions) -> dict[str, Any]:
         "asf-amc": ("raw", "labels"),
         "npy": ("raw", "labels", "test_raw", "test_labels", "layout", "benchmark"),
         "ctrgcn-npz": ("raw", "layout", "benchmark"),
-        "pyskl": ("raw", "layout"),
+        "pyskl": ("raw", "layout", "scores"),
         "relayout": ("raw", "layout", "joint_map", "project"),
-        "custom": ("raw", "layout"),
+        "custom": ("raw", "layout", "scores"),
     }[check_format(fmt)]
     source: dict[str, Any] = {"format": fmt}
     for name in fields:

@@ -10,6 +10,7 @@ would see (as the synthetic set's ``--dims 2``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -80,10 +81,11 @@ def relayout(path: str | Path, layout: str, joint_map: Path | None = None,
     """The prepared dataset at ``path`` with its joints re-ordered into ``layout`` (and
     projected to 2-D keypoints with ``project_2d``)."""
     data = PreparedDataset.open(path)
-    if project_2d and data.channels != 3:
+    if project_2d and (data.channels != 3 or data.layout.scores):
         raise PrepareError(f"{path}: --project needs 3-D coordinates, the data has C = "
-                           f"{data.channels}")
-    target = load_layout(layout)
+                           f"{data.channels}" + (" with a confidence channel"
+                                                 if data.layout.scores else ""))
+    target = replace(load_layout(layout), scores=data.layout.scores)
     index, notes = joint_mapping(target, data.layout,
                                  read_joint_map(joint_map) if joint_map else None)
     samples = data.meta["samples"]

@@ -84,8 +84,10 @@ def check_sequence(seq: Sequence, layout: Layout, source: str) -> Sequence:
         raise SampleError(source, "sequence has 0 frames")
     if persons == 0:
         raise SampleError(source, "sequence has no person")
-    if coords not in (2, 3):
-        raise SampleError(source, f"expected 2 or 3 coordinates per joint, got {coords}")
+    if layout.coordinates(coords) not in (2, 3):
+        raise SampleError(source, "expected 2 or 3 coordinates per joint"
+                          + (" and a confidence" if layout.scores else "") + f", got {coords} "
+                          "values")
     finite = np.isfinite(joints)
     if not finite.all():
         m, t, v, c = np.argwhere(~finite)[0]

@@ -17,6 +17,7 @@ over the epochs. docs/methods/actclr.md lists every switch and the released code
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal, cast
 
@@ -42,6 +43,7 @@ from skelssl.models.stream_encoder import StreamEncoder
 from skelssl.schema import AtLeastOne, Fraction, NonNegative, Positive
 from skelssl.skeleton import Layout
 from skelssl.transforms import extreme, mixing
+from skelssl.transforms.channels import on_coordinates
 from skelssl.transforms.streams import Stream, stream
 
 
@@ -157,7 +159,8 @@ class ActCLR(nn.Module):
     # --- views -----------------------------------------------------------------------------
 
     def normal(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-        return shear_and_crop(x, self.config.shear_beta, self.config.padding_ratio, generator)
+        return shear_and_crop(x, self.layout, self.config.shear_beta, self.config.padding_ratio,
+                              generator)
 
     def augmented(self, x: torch.Tensor, strong: bool, epoch: int,
                   generator: torch.Generator | None) -> torch.Tensor:
@@ -166,22 +169,28 @@ class ActCLR(nn.Module):
         c = self.config
         view = self.normal(x, generator)
         lengths = torch.full((x.shape[0],), x.shape[2], device=x.device)
+
+        def geometric(step: Callable[[torch.Tensor], torch.Tensor]
+                      ) -> Callable[[torch.Tensor], torch.Tensor]:
+            return lambda v: on_coordinates(step, v, self.layout)
+
         steps = [
             lambda v: extreme.spatial_flip(v, self.layout.flip_index, c.flip_probability,
                                            generator),
-            lambda v: extreme.main_axis_rotation(v, c.rotation_degrees,
-                                                 c.rotation_other_degrees, generator),
-            lambda v: extreme.noise_sometimes(v, c.strong_noise_std if strong else c.noise_std,
-                                              c.noise_probability, generator),
+            geometric(lambda v: extreme.main_axis_rotation(v, c.rotation_degrees,
+                                                           c.rotation_other_degrees, generator)),
+            geometric(lambda v: extreme.noise_sometimes(
+                v, c.strong_noise_std if strong else c.noise_std, c.noise_probability,
+                generator)),
             lambda v: extreme.temporal_blur(v, lengths, c.blur_probability,
                                             generator=generator),
-            lambda v: extreme.axis_mask(v, c.mask_probability, generator)]
+            geometric(lambda v: extreme.axis_mask(v, c.mask_probability, generator))]
         if strong:
             steps += [
                 lambda v: extreme.speed_resample(v, c.speed_probability,
                                                  (c.speed_range[0], c.speed_range[1]), generator),
-                lambda v: extreme.bone_rescale(v, list(self.layout.parents), c.bone_scale,
-                                               generator)]
+                geometric(lambda v: extreme.bone_rescale(v, list(self.layout.parents),
+                                                         c.bone_scale, generator))]
         count = active_augmentations(epoch, c.curriculum)[int(strong)]
         rank = torch.rand(x.shape[0], len(steps), generator=generator,
                           device=x.device).argsort(dim=1).argsort(dim=1)
@@ -318,8 +327,9 @@ class ActCLR(nn.Module):
         anchor = self.anchor_motion(weak_k)
         actionlet_k = self.actionlets(weak_k, anchor)
         k = self.embed_key(weak_k, actionlet_k)
-        styled = mixing.skeleton_adain(weak_p, mixing.partner_index(x.shape[0], generator,
-                                                                    x.device))
+        style_partner = mixing.partner_index(x.shape[0], generator, x.device)
+        styled = on_coordinates(lambda v: mixing.skeleton_adain(v, style_partner), weak_p,
+                                self.layout)
         mixed, partner, share = self.mixed(styled, generator)
         views = []
         for kept, replaced in ((medium, strong), (styled, mixed)):

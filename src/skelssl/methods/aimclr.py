@@ -37,6 +37,7 @@ from skelssl.methods.skeletonclr import SkeletonCLR, SkeletonCLRConfig, shear_an
 from skelssl.models.energy_drop import energy_drop
 from skelssl.models.masking import MapEncoder
 from skelssl.schema import AtLeastOne, DropRate, Fraction, NonNegative, NonNegativeInt, Positive
+from skelssl.transforms.channels import on_coordinates
 from skelssl.transforms.extreme import (
     axis_mask,
     main_axis_rotation,
@@ -103,16 +104,17 @@ class AimCLR(SkeletonCLR):
     def third_view(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         """The extreme view of joints x[N, C, T, V, M] (all T frames valid), in the stream."""
         c = self.config
-        view = shear_and_crop(x, c.shear_beta, c.padding_ratio, generator)
+        view = shear_and_crop(x, self.layout, c.shear_beta, c.padding_ratio, generator)
         if c.extreme:
             lengths = torch.full((x.shape[0],), x.shape[2], device=x.device)
             view = spatial_flip(view, self.layout.flip_index, c.flip_probability, generator)
-            view = main_axis_rotation(view, c.rotation_degrees, c.rotation_other_degrees,
-                                      generator)
-            view = noise_sometimes(view, c.noise_std, c.noise_probability, generator)
+            view = on_coordinates(lambda v: noise_sometimes(main_axis_rotation(
+                v, c.rotation_degrees, c.rotation_other_degrees, generator), c.noise_std,
+                c.noise_probability, generator), view, self.layout)
             view = temporal_blur(view, lengths, c.blur_probability, c.blur_size,
                                  (c.blur_sigma[0], c.blur_sigma[1]), c.blur_normalise, generator)
-            view = axis_mask(view, c.mask_probability, generator)
+            view = on_coordinates(lambda v: axis_mask(v, c.mask_probability, generator), view,
+                                  self.layout)
         return stream(view, c.stream, self.layout)
 
     def third_queries(self, view: torch.Tensor) -> list[torch.Tensor]:

@@ -98,8 +98,8 @@ class CrosSCLR(nn.Module):
                       generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         """One step on joints x[N, C, T, V, M] (all T frames valid)."""
         c = self.config
-        view_q = shear_and_crop(batch.x, c.shear_beta, c.padding_ratio, generator)
-        view_k = shear_and_crop(batch.x, c.shear_beta, c.padding_ratio, generator)
+        view_q = shear_and_crop(batch.x, self.layout, c.shear_beta, c.padding_ratio, generator)
+        view_k = shear_and_crop(batch.x, self.layout, c.shear_beta, c.padding_ratio, generator)
         logits, keys, spreads = {}, {}, {}
         for name, branch in self._branches().items():
             q = branch.embed_query(stream(view_q, name, self.layout))

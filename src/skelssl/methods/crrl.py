@@ -42,6 +42,7 @@ from skelssl.models.heads import projection_head
 from skelssl.models.stream_encoder import StreamEncoder
 from skelssl.schema import AtLeastOne, DropRate, Fraction, NonNegative, Positive
 from skelssl.skeleton import Layout
+from skelssl.transforms.channels import on_coordinates
 from skelssl.transforms.masks import temporal_average
 from skelssl.transforms.normalize import minmax_normalize
 from skelssl.transforms.spatial import gaussian_noise, rotate, shear
@@ -140,7 +141,13 @@ class CRRL(nn.Module):
 
     def positive(self, x: torch.Tensor, lengths: torch.Tensor,
                  generator: torch.Generator | None) -> torch.Tensor:
-        """The key encoder's input for CML (paper: velocity; Table IX: the alternatives)."""
+        """The key encoder's input for CML (paper: velocity; Table IX: the alternatives),
+        computed from the coordinates."""
+        return on_coordinates(lambda v: self.positive_coordinates(v, lengths, generator), x,
+                              self.layout)
+
+    def positive_coordinates(self, x: torch.Tensor, lengths: torch.Tensor,
+                             generator: torch.Generator | None) -> torch.Tensor:
         c = self.config
         if c.positive == "velocity":
             v = velocity(x, lengths)

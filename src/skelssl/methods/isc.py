@@ -29,6 +29,7 @@ from skelssl.methods.moco import FeatureQueue, momentum_update, query_and_key
 from skelssl.models.stream_encoder import StreamEncoder
 from skelssl.schema import AtLeastOne, Fraction, NonNegative, Positive
 from skelssl.skeleton import Layout
+from skelssl.transforms.channels import on_coordinates
 from skelssl.transforms.isc import crop_resize, jitter_count, joint_jitter, pose_or_jitter
 from skelssl.transforms.spatial import shear
 
@@ -98,13 +99,19 @@ class ISC(nn.Module):
         c = self.config
         view, view_lengths = crop_resize(x, lengths, c.frames, c.min_crop if c.crop_resize
                                          else 1.0, generator)
+        return on_coordinates(lambda v: self.pose_change(v, generator), view,
+                              self.layout), view_lengths
+
+    def pose_change(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """A pose shear or a joint jitter of the coordinates (per the switches)."""
+        c = self.config
         if c.pose and c.jitter:
-            view = pose_or_jitter(view, c.shear_beta, self.jitter_joints, generator)
-        elif c.pose:
-            view = shear(view, c.shear_beta, generator)
-        elif c.jitter:
-            view = joint_jitter(view, self.jitter_joints, generator)
-        return view, view_lengths
+            return pose_or_jitter(x, c.shear_beta, self.jitter_joints, generator)
+        if c.pose:
+            return shear(x, c.shear_beta, generator)
+        if c.jitter:
+            return joint_jitter(x, self.jitter_joints, generator)
+        return x
 
     def queue(self, name: str) -> FeatureQueue:
         return cast(FeatureQueue, self.queues[name])

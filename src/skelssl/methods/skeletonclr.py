@@ -23,6 +23,7 @@ from skelssl.methods.moco import FeatureQueue, momentum_update, query_and_key
 from skelssl.models.stream_encoder import StreamEncoder
 from skelssl.schema import AtLeastOne, Fraction, NonNegative, Positive
 from skelssl.skeleton import Layout
+from skelssl.transforms.channels import on_coordinates
 from skelssl.transforms.spatial import shear
 from skelssl.transforms.streams import Stream, stream
 from skelssl.transforms.temporal import temporal_crop
@@ -43,10 +44,12 @@ class SkeletonCLRConfig:
     head_norm: bool = False  # BatchNorm in the projection head (not in the paper)
 
 
-def shear_and_crop(x: torch.Tensor, beta: float, padding_ratio: int,
+def shear_and_crop(x: torch.Tensor, layout: Layout, beta: float, padding_ratio: int,
                    generator: torch.Generator | None) -> torch.Tensor:
-    """SkeletonCLR's augmentation of joints: random shear, then a mirrored temporal crop."""
-    return temporal_crop(shear(x, beta, generator), padding_ratio, generator)
+    """SkeletonCLR's augmentation of joints: random shear of the coordinates, then a mirrored
+    temporal crop."""
+    sheared = on_coordinates(lambda v: shear(v, beta, generator), x, layout)
+    return temporal_crop(sheared, padding_ratio, generator)
 
 
 class SkeletonCLR(nn.Module):
@@ -71,7 +74,8 @@ class SkeletonCLR(nn.Module):
 
     def augment(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         """Shear + temporal crop, then the configured stream."""
-        view = shear_and_crop(x, self.config.shear_beta, self.config.padding_ratio, generator)
+        view = shear_and_crop(x, self.layout, self.config.shear_beta,
+                              self.config.padding_ratio, generator)
         return stream(view, self.config.stream, self.layout)
 
     def embed_query(self, view: torch.Tensor) -> torch.Tensor:

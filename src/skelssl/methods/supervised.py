@@ -52,6 +52,7 @@ class Supervised(nn.Module):
             raise ConfigError(f"method.num_classes = {config.num_classes}; expected the number "
                               "of classes of the dataset")
         self.config = config
+        self.layout = layout
         self.encoder = StreamEncoder(encoders("encoder"), config.stream, layout)
         self.classifier = nn.Linear(self.encoder.feature_dim, config.num_classes)
 
@@ -78,7 +79,8 @@ class Supervised(nn.Module):
             raise ValueError("supervised training needs the batch labels")
         x = batch.x
         if self.config.augment:
-            x = shear_and_crop(x, self.config.shear_beta, self.config.padding_ratio, generator)
+            x = shear_and_crop(x, self.layout, self.config.shear_beta,
+                               self.config.padding_ratio, generator)
         logits = self(x, batch.lengths)
         accuracy = (logits.argmax(dim=1) == batch.labels).float().mean() * 100
         return {"loss": F.cross_entropy(logits, batch.labels), "train_top1": accuracy.detach()}

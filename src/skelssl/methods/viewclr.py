@@ -30,6 +30,7 @@ from skelssl.models.stream_encoder import StreamEncoder
 from skelssl.schema import AtLeastOne, Positive
 from skelssl.skeleton import Layout
 from skelssl.transforms.camera import ANGLES, MULTIPLES, Camera, virtual_camera
+from skelssl.transforms.channels import on_coordinates
 from skelssl.transforms.streams import Stream, stream
 
 
@@ -90,7 +91,8 @@ class ViewCLR(nn.Module):
     def augment(self, x: torch.Tensor, lengths: torch.Tensor,
                 generator: torch.Generator | None) -> torch.Tensor:
         """A virtual-camera view of joints x[N, 3, T, V, M], then the configured stream."""
-        view = virtual_camera(x, lengths, self.layout.center, self.camera, generator)
+        view = on_coordinates(lambda v: virtual_camera(v, lengths, self.layout.center,
+                                                       self.camera, generator), x, self.layout)
         return stream(view, self.config.stream, self.layout)
 
     def training_step(self, batch: Batch, epoch: int,

@@ -7,6 +7,7 @@ from typing import Literal, get_args
 import torch
 
 from skelssl.skeleton import Layout
+from skelssl.transforms.channels import on_coordinates
 from skelssl.transforms.masks import valid_frames
 
 Stream = Literal["joint", "motion", "bone", "velocity", "bone_motion"]
@@ -47,15 +48,22 @@ def bone(x: torch.Tensor, layout: Layout) -> torch.Tensor:
 
 def stream(x: torch.Tensor, name: str, layout: Layout,
            lengths: torch.Tensor | None = None) -> torch.Tensor:
-    """The named stream of a joint batch x[N, C, T, V, M]."""
+    """The named stream of a joint batch x[N, C, T, V, M]; a confidence channel is carried
+    as it is (the confidence of the joint and frame)."""
+    if name not in STREAMS:
+        raise ValueError(f"unknown stream {name!r}: expected one of {STREAMS}")
     if name == "joint":
         return x
+    return on_coordinates(lambda v: coordinate_stream(v, name, layout, lengths), x, layout)
+
+
+def coordinate_stream(x: torch.Tensor, name: str, layout: Layout,
+                      lengths: torch.Tensor | None) -> torch.Tensor:
+    """The named stream (not joint) of coordinates x[N, C, T, V, M]."""
     if name == "motion":
         return motion(x, lengths)
     if name == "bone":
         return bone(x, layout)
     if name == "velocity":
         return velocity(x, lengths)
-    if name == "bone_motion":
-        return motion(bone(x, layout), lengths)
-    raise ValueError(f"unknown stream {name!r}: expected one of {STREAMS}")
+    return motion(bone(x, layout), lengths)

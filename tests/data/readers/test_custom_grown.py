@@ -3,11 +3,12 @@ joint order onto a layout."""
 
 import numpy as np
 import pytest
+import yaml
 
 from skelssl.data.dataset import PreparedDataset
 from skelssl.data.prepare import PrepareOptions, joint_order_index, prepare
 from skelssl.errors import PrepareError
-from skelssl.skeleton import UCLA20
+from skelssl.skeleton import COCO17, UCLA20
 
 
 def write(tmp_path, **extra):
@@ -60,3 +61,23 @@ def test_joint_order_by_names_or_permutation_puts_joints_in_the_layout_order(tmp
         joint_order_index(",".join(["1"] * 20), UCLA20)
     with pytest.raises(PrepareError, match="missing 'head'"):
         joint_order_index(",".join([n if n != "head" else "nose" for n in names]), UCLA20)
+
+
+def test_keypoints_with_a_confidence_from_the_flag_or_the_layout_file(tmp_path):
+    rng = np.random.default_rng(1)
+    joints = np.concatenate([rng.uniform(0, 900, (4, 5, 17, 2)),
+                             rng.uniform(0.1, 1, (4, 5, 17, 1))], axis=-1).astype(np.float32)
+    np.savez(tmp_path / "k.npz", joints=joints, labels=np.array([0, 1, 0, 1]))
+    with pytest.raises(PrepareError, match="17 joints per frame matches no built-in 3-D"):
+        prepare("custom", tmp_path / "plain", PrepareOptions(raw=tmp_path / "k.npz"))
+    out, _ = prepare("custom", tmp_path / "flag", PrepareOptions(raw=tmp_path / "k.npz",
+                                                                 scores=True))
+    data = PreparedDataset.open(out)
+    assert data.layout.name == "coco17" and data.layout.scores and data.channels == 3
+    np.testing.assert_allclose(np.asarray(data.joints[2, 2, :5, :, 0]), joints[2, :, :, 2])
+    spec = dict(COCO17.to_dict(), scores=True)
+    (tmp_path / "scored.yaml").write_text(yaml.safe_dump(spec))
+    out, _ = prepare("custom", tmp_path / "yaml", PrepareOptions(raw=tmp_path / "k.npz",
+                                                                 layout=str(tmp_path /
+                                                                            "scored.yaml")))
+    assert PreparedDataset.open(out).layout.scores

@@ -77,3 +77,27 @@ def test_damaged_annotations_and_splits_are_named(tmp_path):
     path = write(tmp_path / "z.pkl", {"annotations": [annotation("a", 0, joints=25)]})
     assert read_pyskl(path)[0].layout.name == "body25"  # 2-D: OpenPose's, not ntu25
     assert read_pyskl(path, layout="ntu25")[0].layout.name == "ntu25"
+
+
+def test_scores_keeps_the_confidence_as_a_last_channel(tmp_path):
+    records = [annotation(f"clip{i}", i % 2, seed=i) for i in range(4)]
+    records[1]["keypoint_score"][0, 2, 3] = 0  # undetected: position and confidence zero
+    path = write(tmp_path / "ann.pkl", {"split": {"xsub_train": ["clip0", "clip1"],
+                                                  "xsub_val": ["clip2", "clip3"]},
+                                        "annotations": records})
+    out, _ = prepare("pyskl", tmp_path / "out", PrepareOptions(raw=path, scores=True))
+    data = PreparedDataset.open(out, verify=True)
+    assert data.channels == 3 and data.layout.scores and data.layout.coordinates(3) == 2
+    got = np.asarray(data.joints[1, :, :6, :, 0]).transpose(1, 2, 0)  # (T, V, C)
+    np.testing.assert_allclose(got[..., 2], records[1]["keypoint_score"][0].astype(np.float32))
+    np.testing.assert_allclose(got[2, 3], 0)
+    np.testing.assert_allclose(got[0, :, :2], records[1]["keypoint"][0, 0].astype(np.float32))
+
+
+def test_scores_without_keypoint_score_names_the_annotation(tmp_path):
+    records = [annotation("clip0", 0), annotation("clip1", 1)]
+    del records[1]["keypoint_score"]
+    path = write(tmp_path / "ann.pkl", {"annotations": records, "split": {}})
+    dataset, damaged = read_pyskl(path, scores=True)
+    assert len(dataset.sequences) == 1 and len(damaged) == 1
+    assert "annotation 1 (clip1)" in str(damaged[0]) and "keypoint_score" in str(damaged[0])

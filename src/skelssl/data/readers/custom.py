@@ -17,11 +17,13 @@ all-zero frames are padding; all-zero frames inside are kept and counted in a no
 file; an empty string leaves a sample out of it), ``meta_<key>`` (N,) per-sample metadata
 (subject, view, trial, ...: kept in ``meta.json``, and what validation splits and ``--rule``
 benchmarks are built from), and ``layout``: a built-in layout name, a YAML file path
-(relative to the ``.npz``), or the YAML text itself.
+(relative to the ``.npz``), or the YAML text itself. With ``scores`` (or a layout with
+``scores: true``) the last of the C values of every joint is a detection confidence.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -103,9 +105,10 @@ def _variable_sequences(items: list[np.ndarray], labels: np.ndarray, names: list
     return sequences, damaged, kept
 
 
-def read_custom(raw: str | Path, layout: str | Layout | None = None, allow_pickle: bool = False
-                ) -> tuple[RawDataset, list[SampleError]]:
-    """Read a bring-your-own ``.npz``; ``layout`` overrides the file's own ``layout`` entry."""
+def read_custom(raw: str | Path, layout: str | Layout | None = None, allow_pickle: bool = False,
+                scores: bool = False) -> tuple[RawDataset, list[SampleError]]:
+    """Read a bring-your-own ``.npz``; ``layout`` overrides the file's own ``layout`` entry;
+    ``scores``: each joint's last value is a confidence."""
     path = Path(raw)
     if not path.is_file():
         raise PrepareError(f"custom dataset file {path} does not exist")
@@ -133,7 +136,7 @@ def read_custom(raw: str | Path, layout: str | Layout | None = None, allow_pickl
         axes = "(N, T, V, C)" if arrays["joints"].ndim == 4 else "(N, M, T, V, C)"
         chosen = infer_layout(joints.shape[3], layout, str(path), notes,
                               f"'joints' of shape {arrays['joints'].shape} read as {axes}",
-                              joints.shape[-1])
+                              joints.shape[-1] - scores)
     else:
         items = (_split_frames(arrays, path) if given == ["frames"]
                  else list(arrays["sequences"]))
@@ -144,7 +147,10 @@ def read_custom(raw: str | Path, layout: str | Layout | None = None, allow_pickl
                                "or (M, T, V, C)")
         axes = "(T, V, C)" if first.ndim == 3 else "(M, T, V, C)"
         chosen = infer_layout(first.shape[-2], layout, str(path), notes,
-                              f"sequence 0 of shape {first.shape} read as {axes}", first.shape[-1])
+                              f"sequence 0 of shape {first.shape} read as {axes}",
+                              first.shape[-1] - scores)
+    if scores:
+        chosen = replace(chosen, scores=True)
     labels = check_labels(arrays["labels"], count, f"{path} 'labels'",
                           None if class_names is None else len(class_names))
     names = [str(n) for n in arrays["names"]] if "names" in arrays else \

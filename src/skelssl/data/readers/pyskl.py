@@ -5,12 +5,15 @@ A pickled dict ``{"split": {"xsub_train": [frame_dir, ...], "xsub_val": [...], .
 "total_frames", "img_shape"}, ...]}``. It is read with an unpickler that builds only lists,
 dicts, strings, numbers and NumPy arrays, never code. Split names ``<benchmark>_train`` and
 ``<benchmark>_val`` (or ``_test``) become benchmark ``<benchmark>``; bare ``train`` / ``val``
-become ``default``. Keypoints with a score of 0 (undetected) are zeroed.
+become ``default``. Keypoints with a score of 0 (undetected) are zeroed; with ``scores`` the
+confidence is kept as a last channel of every joint (x, y, score), which geometric transforms
+leave as it is and the encoder reads.
 """
 
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +42,10 @@ def load_annotations(path: Path) -> dict[str, Any]:
     return content
 
 
-def read_annotation(record: Any, index: int, source: str) -> tuple[str, np.ndarray, int]:
-    """(name, joints (M, T, V, C), label) of one annotation dict."""
+def read_annotation(record: Any, index: int, source: str, scores: bool = False
+                    ) -> tuple[str, np.ndarray, int]:
+    """(name, joints (M, T, V, C), label) of one annotation dict; with ``scores`` the last of
+    the C channels is the keypoint confidence."""
     where = f"{source}, annotation {index}"
     if not isinstance(record, dict) or "keypoint" not in record or "label" not in record:
         raise SampleError(where, "expected a dict with 'keypoint' and 'label'")
@@ -56,6 +61,11 @@ def read_annotation(record: Any, index: int, source: str) -> tuple[str, np.ndarr
             raise SampleError(f"{where} ({name})", f"'keypoint_score' has shape {score.shape}, "
                                                    f"expected {joints.shape[:3]}")
         joints = joints * (score > 0)[..., None]
+        if scores:
+            joints = np.concatenate([joints, score[..., None]], axis=-1)
+    elif scores:
+        raise SampleError(f"{where} ({name})", "no 'keypoint_score', but --scores asks to keep "
+                                               "the confidence")
     label = record["label"]
     if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or label < 0:
         raise SampleError(f"{where} ({name})", f"label {label!r}: expected an integer ≥ 0")
@@ -84,16 +94,17 @@ def split_lists(split: Any, names: list[str], source: str) -> dict[str, dict[str
     return out
 
 
-def read_pyskl(raw: str | Path, layout: str | None = None) -> tuple[RawDataset,
-                                                                      list[SampleError]]:
-    """Every annotation of a pyskl file; the layout from ``--layout`` or the joint count."""
+def read_pyskl(raw: str | Path, layout: str | None = None, scores: bool = False
+               ) -> tuple[RawDataset, list[SampleError]]:
+    """Every annotation of a pyskl file; the layout from ``--layout`` or the joint count;
+    ``scores`` keeps the keypoint confidence as a last channel."""
     path = Path(raw)
     content = load_annotations(path)
     damaged: list[SampleError] = []
     read = []
     for i, record in enumerate(content["annotations"]):
         try:
-            read.append(read_annotation(record, i, str(path)))
+            read.append(read_annotation(record, i, str(path), scores))
         except SampleError as error:
             damaged.append(error)
     if not read:
@@ -102,7 +113,8 @@ def read_pyskl(raw: str | Path, layout: str | None = None) -> tuple[RawDataset,
     first = read[0][1]
     chosen = infer_layout(first.shape[2], layout, str(path), notes,
                           f"'keypoint' of shape {first.shape} read as (M, T, V, C)",
-                          first.shape[3])
+                          first.shape[3] - scores)
+    chosen = replace(chosen, scores=scores)
     sequences = []
     for i, (name, joints, label) in enumerate(read):
         try:
