@@ -35,10 +35,16 @@ CONFIG = Path("configs/skeletonclr/nw-ucla.yaml")  # the NW-UCLA recipe, on synt
 
 def source_config(data: Path, epochs: int, seed: int) -> dict:
     """The NW-UCLA SkeletonCLR recipe pretraining on the synthetic set (cross-subject
-    training part, both persons)."""
-    return apply_overrides(read_yaml(CONFIG), [
+    training part, both persons), its warm-up and learning-rate milestones scaled to
+    ``epochs``."""
+    recipe = read_yaml(CONFIG)
+    scale = epochs / recipe["train"]["epochs"]
+    milestones = [round(m * scale) for m in recipe["train"]["milestones"]]
+    return apply_overrides(recipe, [
         f"data.path={data}", "data.benchmark=xsub", "data.persons=2",
-        f"train.epochs={epochs}", f"seed={seed}"])
+        f"train.epochs={epochs}", f"train.milestones={milestones}".replace(" ", ""),
+        f"train.warmup_epochs={round(recipe['train']['warmup_epochs'] * scale)}",
+        f"seed={seed}"])
 
 
 def target_scores(run_dir: Path, target: Path, weights: str) -> dict[str, float]:
