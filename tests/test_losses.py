@@ -11,6 +11,7 @@ from skelssl.losses import (
     multi_positive_infonce,
     nt_xent,
     sequence_mse,
+    similarities,
     similarity_mining_loss,
 )
 
@@ -148,3 +149,15 @@ def test_cross_contrast_matches_a_hand_computation_and_is_symmetric_in_the_pair(
     torch.testing.assert_close(cross_contrast(q_b, k_b, queue_b, q_a, k_a, queue_a, tau), loss)
     torch.testing.assert_close(loss, infonce(q_a, k_b, queue_b, tau) + infonce(q_b, k_a, queue_a,
                                                                                tau))
+
+
+def test_similarities_stay_float32_under_bf16_autocast():
+    g = torch.Generator().manual_seed(0)
+    a = torch.nn.functional.normalize(torch.randn(8, 16, generator=g), dim=1)
+    b = torch.nn.functional.normalize(torch.randn(64, 16, generator=g), dim=1)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = similarities(a, b)
+        rounded = a @ b.t()
+    assert got.dtype == torch.float32 and rounded.dtype == torch.bfloat16
+    torch.testing.assert_close(got, a @ b.t(), rtol=1e-6, atol=1e-6)
+    assert (rounded.float() - a @ b.t()).abs().max() > 1e-4  # what bf16 would have given

@@ -87,6 +87,8 @@ class TrainConfig:
     # warn when a logged embedding spread (the collapse monitor) falls below this; null: never
     collapse_warning: NonNegative | None = 0.05
     amp: bool = True  # mixed precision on CUDA (bf16 when supported, else fp16); off on CPU
+    # bf16 autocast on a CPU with native bf16 (AMX / AVX512-BF16; elsewhere fp32 and a warning)
+    cpu_amp: bool = False
     device: str = "auto"  # auto | cpu | cuda | cuda:1 ...
     sync_bn: bool = False  # synchronised BatchNorm across DDP processes (CUDA only)
     # train on a class-balanced fraction of the training split

@@ -274,3 +274,30 @@ def test_a_missing_teacher_run_or_encoder_is_named(tmp_path, prepared_synthetic)
     values["method"].update(init=str(tmp_path / "source"), init_stream="bone")
     with pytest.raises(RunError, match=r"no encoder 'bone' \(has \['joint'\]\)"):
         pretrain(load_config(values), tmp_path / "b", progress=False)
+
+
+def test_cpu_amp_trains_in_bf16_where_the_cpu_has_it_and_in_fp32_elsewhere(
+        tmp_path, prepared_synthetic, monkeypatch, capsys):
+    from skelssl.engine import trainer
+
+    config = load_config(tiny_config(prepared_synthetic, train={"cpu_amp": True,
+                                                                 "epochs": 1}))
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(trainer, "cpu_has_bf16", lambda: True)
+    assert trainer.amp_dtype(config, cpu) == torch.bfloat16
+    seen = []
+    original = torch.autocast.__init__
+
+    def recording(self, device_type, dtype=None, enabled=True, **kwargs):
+        seen.append((device_type, dtype, enabled))
+        original(self, device_type, dtype=dtype, enabled=enabled, **kwargs)
+
+    monkeypatch.setattr(torch.autocast, "__init__", recording)
+    pretrain(config, tmp_path / "run", progress=False)
+    assert ("cpu", torch.bfloat16, True) in seen
+    monkeypatch.setattr(trainer, "cpu_has_bf16", lambda: False)
+    assert trainer.amp_dtype(config, cpu) is None
+    assert "no native bf16" in capsys.readouterr().err
+    config.train.cpu_amp = False
+    monkeypatch.setattr(trainer, "cpu_has_bf16", lambda: True)
+    assert trainer.amp_dtype(config, cpu) is None

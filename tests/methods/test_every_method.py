@@ -168,3 +168,17 @@ def test_every_method_hands_the_encoder_an_untouched_confidence_channel(method):
         kept = (present - 0.7).abs() < 1e-5
         # blurring or resampling next to zero padding (ActCLR: ~1 %) lowers a few values
         assert kept.float().mean() > 0.95, kept.float().mean()
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_every_method_trains_under_cpu_bf16_autocast(method):
+    """``train.cpu_amp``: the step runs under bf16 autocast on CPU; every operation of every
+    method has a bf16 or fp32 path, the loss stays finite and gradients reach the weights."""
+    model = build(method, "stgcn" if "stgcn" in pairs_of(method) else pairs_of(method)[0]
+                  ).train()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = as_method(model).training_step(fixed_batch(), 0, torch.Generator().manual_seed(0))
+    assert torch.isfinite(out["loss"])
+    out["loss"].float().backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad and p.grad is not None]
+    assert grads and all(torch.isfinite(g).all() for g in grads)

@@ -63,10 +63,25 @@ def epoch_seed(seed: int, epoch: int, rank: int) -> int:
 
 
 def amp_dtype(config: RunConfig, device: torch.device) -> torch.dtype | None:
-    """bf16 where the GPU supports it, fp16 otherwise; None (fp32) on CPU or with amp off."""
+    """On CUDA with ``amp``: bf16 where the GPU supports it, fp16 otherwise. On CPU with
+    ``cpu_amp``: bf16 where the CPU computes it natively. None (fp32) otherwise."""
+    if device.type == "cpu" and config.train.cpu_amp:
+        if cpu_has_bf16():
+            return torch.bfloat16
+        print("warning: train.cpu_amp: this CPU has no native bf16 (AMX or AVX512-BF16), "
+              "where bf16 would be slower than fp32; training in fp32", file=sys.stderr,
+              flush=True)
+        return None
     if not config.train.amp or device.type != "cuda":
         return None
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU multiplies bf16 natively (AMX tiles or AVX512-BF16)."""
+    checks = [getattr(torch.cpu, name, None) for name in ("_is_amx_tile_supported",
+                                                           "_is_avx512_bf16_supported")]
+    return any(check() for check in checks if check is not None)
 
 
 def start_fresh(method: nn.Module) -> None:

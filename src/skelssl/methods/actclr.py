@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from skelssl.errors import ConfigError
-from skelssl.losses import similarity_mining_loss
+from skelssl.losses import similarities, similarity_mining_loss
 from skelssl.methods.base import Batch, EncoderFactory, RunWeights
 from skelssl.methods.collapse import collapse_metrics
 from skelssl.methods.moco import FeatureQueue, momentum_update, query_and_key
@@ -306,7 +306,7 @@ class ActCLR(nn.Module):
     def mining(self, q: torch.Tensor, k: torch.Tensor, bank: torch.Tensor) -> torch.Tensor:
         """Similarity mining between a query and the key over the memory bank (eq. 9)."""
         c = self.config
-        student, teacher = q.float() @ bank.t(), k.float() @ bank.t()
+        student, teacher = similarities(q, bank), similarities(k, bank)
         if c.square_student:
             student = student ** 2
         if c.teacher_cutoff is not None:
