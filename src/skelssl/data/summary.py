@@ -25,7 +25,8 @@ def summarize(data: PreparedDataset, max_classes: int = 20) -> str:
         f"source    {source}",
         f"layout    {layout.name}: {layout.num_joints} joints, centre "
         f"{layout.joint_names[layout.center]}",
-        f"samples   {len(data)} · {shape['C']} coordinates · up to {shape['T']} frames · "
+        f"samples   {len(data)} · {layout.coordinates(shape['C'])} coordinates"
+        + (" + confidence" if layout.scores else "") + f" · up to {shape['T']} frames · "
         f"up to {shape['M']} persons",
         f"lengths   min {lengths.min()} · median {int(np.median(lengths))} · "
         f"mean {lengths.mean():.1f} · max {lengths.max()} frames",

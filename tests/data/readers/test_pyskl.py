@@ -9,6 +9,7 @@ import pytest
 from skelssl.data.dataset import PreparedDataset
 from skelssl.data.prepare import PrepareOptions, prepare
 from skelssl.data.readers.pyskl import read_pyskl
+from skelssl.data.summary import summarize
 from skelssl.errors import PrepareError
 
 
@@ -88,6 +89,7 @@ def test_scores_keeps_the_confidence_as_a_last_channel(tmp_path):
     out, _ = prepare("pyskl", tmp_path / "out", PrepareOptions(raw=path, scores=True))
     data = PreparedDataset.open(out, verify=True)
     assert data.channels == 3 and data.layout.scores and data.layout.coordinates(3) == 2
+    assert "2 coordinates + confidence" in summarize(data)
     got = np.asarray(data.joints[1, :, :6, :, 0]).transpose(1, 2, 0)  # (T, V, C)
     np.testing.assert_allclose(got[..., 2], records[1]["keypoint_score"][0].astype(np.float32))
     np.testing.assert_allclose(got[2, 3], 0)
