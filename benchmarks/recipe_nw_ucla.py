@@ -188,6 +188,12 @@ def split_floors(path: Path, overrides: tuple[str, ...], seeds: list[int], runs:
     return floors
 
 
+def earlier_floors(path: Path, split: str) -> dict[str, dict]:
+    """The floor rows of an earlier page, as ``split_floors`` gives them."""
+    rows = [row for row in json.loads(path.read_text()) if "floor" in row]
+    return {row["floor"]: {key: row[key]["values"] for key in scores(split)} for row in rows}
+
+
 def plot(rows: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -232,6 +238,9 @@ def main() -> None:
                              "holds many small runs)")
     parser.add_argument("--runs", type=Path, default=None,
                         help="default: runs/recipe-nw-ucla-<split>")
+    parser.add_argument("--floors-from", type=Path, default=None, metavar="JSON",
+                        help="reuse the floors of an earlier page on the same split and "
+                             "preprocessing instead of computing them")
     parser.add_argument("--topic", default="recipe-nw-ucla")
     parser.add_argument("--note", default="")
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
@@ -247,7 +256,8 @@ def main() -> None:
         return
     floor_config, floor_overrides = ((args.floor_config, ()) if args.floor_config else
                                      (candidates[0].config, candidates[0].overrides))
-    floors = split_floors(floor_config, floor_overrides, args.seeds, runs, args.preset, split)
+    floors = (earlier_floors(args.floors_from, split) if args.floors_from else
+              split_floors(floor_config, floor_overrides, args.seeds, runs, args.preset, split))
     common = {**provenance(), "protocol": f"{split} split, {args.preset} linear and 1-NN",
               "seeds": args.seeds, "wall_time_s": round(time.perf_counter() - started, 1)}
     table = []
