@@ -89,6 +89,8 @@ def test_yaml_layout_by_name(tmp_path):
     ({"name": "x", "center": "a", "joints": [["a", None]], "jionts": []}, "did you mean 'joints'"),
     ({"name": "x", "joints": [["a", None]]}, "missing key 'center'"),
     ({"name": "x", "center": "a", "joints": [["a", None]], "hips": ["a"]}, "'hips' must be a"),
+    ({"name": "x", "center": "a", "joints": [["a", None]], "scores": "yes"},
+     "'scores' must be true or false, got 'yes'"),
 ])
 def test_bad_layouts_are_reported(spec, message):
     with pytest.raises(LayoutError, match=message):

@@ -220,6 +220,12 @@ def layout_from_dict(spec: dict[str, Any], source: str = "<dict>") -> Layout:
     parts = {str(k): tuple(idx(j, f"part {k!r}") for j in v)
              for k, v in (spec.get("parts") or {}).items()}
 
+    def flag(key: str) -> bool:
+        value = spec.get(key, False)
+        if not isinstance(value, bool):
+            raise LayoutError(f"{source}: {key!r} must be true or false, got {value!r}")
+        return value
+
     def pair(key: str) -> tuple[int, int] | None:
         value = spec.get(key)
         if not value:
@@ -238,7 +244,7 @@ def layout_from_dict(spec: dict[str, Any], source: str = "<dict>") -> Layout:
         shoulders=pair("shoulders"),
         spine=pair("spine"),
         hips=pair("hips"),
-        scores=bool(spec.get("scores", False)),
+        scores=flag("scores"),
     )
 
 

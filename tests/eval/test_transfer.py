@@ -50,3 +50,20 @@ def test_a_target_in_another_layout_is_refused_with_the_mapping_command(tiny_run
     result = CliRunner().invoke(app, ["eval", "transfer", str(tiny_run), "--target", str(other),
                                       "--protocol", "knn"])
     assert result.exit_code != 0 and "expected one of linear, finetune" in result.output
+
+
+def test_a_target_with_a_confidence_channel_is_refused_at_equal_channel_count(tiny_run,
+                                                                              tmp_path):
+    """2-D keypoints + confidence have C = 3 like the run's 3-D joints: still another input."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    joints = np.concatenate([rng.uniform(0, 900, (6, 8, 25, 2)),
+                             rng.uniform(0.1, 1, (6, 8, 25, 1))], axis=-1).astype(np.float32)
+    np.savez(tmp_path / "k.npz", joints=joints, labels=np.arange(6) % 2, layout="ntu25",
+             split=np.array(["train"] * 4 + ["test"] * 2))
+    scored, _ = prepare("custom", tmp_path / "scored", PrepareOptions(raw=tmp_path / "k.npz",
+                                                                      scores=True))
+    with pytest.raises(EvalError, match="a keypoint confidence channel, but encoder .* was "
+                                        "trained without one"):
+        check_target(tiny_run, scored)

@@ -26,6 +26,12 @@ def check_target(run_dir: str | Path, target: str | Path) -> PreparedDataset:
     file = read_encoder_file(final_stage_dir(Path(run_dir)))
     for name, description in file.descriptions(data).items():
         joints = tuple(j for j, _ in description["layout"]["joints"])
+        scores = bool(description["layout"].get("scores", False))
+        if scores != data.layout.scores:
+            raise EvalError(
+                f"{target}: {'a' if data.layout.scores else 'no'} keypoint confidence channel, "
+                f"but encoder {name!r} was trained {'with' if scores else 'without'} one; "
+                "prepare the target " + ("with" if scores else "without") + " --scores")
         if joints != data.layout.joint_names or description["in_channels"] != data.channels:
             raise EvalError(
                 f"{target}: layout {data.layout.name!r} ({data.layout.num_joints} joints, "
