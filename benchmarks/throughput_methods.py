@@ -32,7 +32,7 @@ from skelssl.engine.assembly import build_run_method, preprocess_for
 from skelssl.engine.distributed import pick_device
 from skelssl.engine.optim import make_optimizer
 from skelssl.engine.pipeline import is_pipeline, run_pipeline, stage_configs
-from skelssl.engine.trainer import pretrain
+from skelssl.engine.trainer import amp_dtype, pretrain
 from skelssl.methods import Batch, TrainingProgress, as_method
 
 CONFIGS = ["configs/skeletonclr/nw-ucla.yaml", "configs/crossclr/nw-ucla.yaml",
@@ -72,6 +72,7 @@ def method_rate(config: RunConfig, steps: int) -> float:
         x, lengths = preprocess(x.to(device), lengths.to(device))
         batches.append(Batch(x, lengths, labels.to(device)))
     generator = torch.Generator(device=device).manual_seed(0)
+    dtype = amp_dtype(config, device)
     epoch = config.train.epochs - 1  # past every method's start epochs (mining, curricula)
     hook = getattr(method, "on_epoch_start", None)
     if hook is not None:
@@ -81,7 +82,9 @@ def method_rate(config: RunConfig, steps: int) -> float:
         on_step = getattr(method, "on_step_start", None)
         if on_step is not None:
             on_step(TrainingProgress(epoch, i, len(batches), config.train.epochs))
-        loss = as_method(method).training_step(batch, epoch, generator)["loss"]
+        with torch.autocast(device.type, dtype=dtype or torch.float32,
+                            enabled=dtype is not None):  # the engine's precision
+            loss = as_method(method).training_step(batch, epoch, generator)["loss"]
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
