@@ -10,7 +10,8 @@ For each config (optionally followed by comma-separated overrides):
   seed under --runs, BatchNorm statistics estimated on the training inputs), every encoder of
   the run, by the same three protocols; mean ± std over seeds.
 
-Writes docs/results/floors-<dataset>.{json,md}. From the repository root, after
+Writes docs/results/floors-<dataset>.{json,md} (or ``--topic``'s page: the leaderboard reads
+every floors page it lists). From the repository root, after
 `skelssl prepare nw-ucla --raw .../all_sqe --out data/nw-ucla`:
 
     python benchmarks/floors.py configs/skeletonclr/nw-ucla.yaml configs/crrl/nw-ucla-cml.yaml \
@@ -128,7 +129,11 @@ def main() -> None:
     parser.add_argument("--dataset", default="nw-ucla")
     parser.add_argument("--runs", type=Path, default=Path("runs/floors"))
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    parser.add_argument("--topic", default=None,
+                        help="the page to write (default floors-DATASET); another topic adds "
+                             "floors of new configs without measuring the earlier ones again")
     args = parser.parse_args()
+    topic = args.topic or f"floors-{args.dataset}"
     started = time.perf_counter()
     rows, lines = [], []
     for spec in [*args.configs, *args.raw]:
@@ -183,7 +188,7 @@ def main() -> None:
         "|---|---|---|---|---|---|",
         *lines,
     ]
-    write_results(args.out, f"floors-{args.dataset}", rows, markdown)
+    write_results(args.out, topic, rows, markdown)
     print("\n".join(markdown))
 
 
