@@ -122,3 +122,20 @@ def test_nearest_neighbour_ranks_similarities_float32_cannot_tell_apart():
     float32 = F.normalize(test, dim=1) @ F.normalize(train, dim=1).t()
     assert float32[0, 0] == float32[0, 1]
     assert knn_predict(train, torch.tensor([0, 1]), test, k=1, num_classes=2).tolist() == [1]
+
+
+def test_knn_chunks_by_a_memory_budget(monkeypatch):
+    """The default chunk fits the similarity block in SIMILARITY_BYTES; same predictions."""
+    from skelssl.eval import knn
+
+    generator = torch.Generator().manual_seed(0)
+    train, test = torch.randn(50, 8, generator=generator), torch.randn(30, 8, generator=generator)
+    labels = torch.randint(0, 4, (50,), generator=generator)
+    whole = knn_predict(train, labels, test, 5, 4, chunk=30)
+    rows = []
+    original = torch.Tensor.topk
+    monkeypatch.setattr(knn, "SIMILARITY_BYTES", 50 * 8 * 7)  # 7 rows of float64 similarities
+    monkeypatch.setattr(torch.Tensor, "topk", lambda self, *a, **kw: (rows.append(len(self)),
+                                                                       original(self, *a, **kw))[1])
+    assert torch.equal(knn_predict(train, labels, test, 5, 4), whole)
+    assert rows == [7, 7, 7, 7, 2]

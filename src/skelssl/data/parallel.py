@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 
 from tqdm import tqdm
 
+from skelssl.data.spill import Spill
 from skelssl.errors import SampleError
 
 T = TypeVar("T")
@@ -32,6 +33,10 @@ class _Bound(Generic[T, R]):
         return _call(self.fn, item)
 
 
+def _same(result: R) -> R:
+    return result
+
+
 def default_workers() -> int:
     """Number of cores this process may use."""
     try:
@@ -41,12 +46,14 @@ def default_workers() -> int:
 
 
 def map_files(fn: Callable[[T], R], items: Iterable[T], workers: int | None = None,
-              desc: str = "reading") -> list[R | SampleError]:
+              desc: str = "reading", spill: Spill | None = None) -> list[R | SampleError]:
     """``[fn(item) for item in items]`` in order, on ``workers`` processes (all cores by default).
 
     A :class:`SampleError` raised for one item is returned in its place so the caller can list
-    every damaged file at once; any other exception stops the whole map.
+    every damaged file at once; any other exception stops the whole map. With a ``spill``, the
+    joints of each sequence returned move to disk as it arrives (:class:`Spill`).
     """
+    keep = spill.hold if spill is not None else _same
     items = list(items)
     workers = min(workers or default_workers(), max(len(items), 1))
     bar = tqdm(total=len(items), desc=desc, unit="file", disable=None, dynamic_ncols=True)
@@ -54,13 +61,13 @@ def map_files(fn: Callable[[T], R], items: Iterable[T], workers: int | None = No
         if workers <= 1:
             results = []
             for item in items:
-                results.append(_call(fn, item))
+                results.append(keep(_call(fn, item)))
                 bar.update()
             return results
         chunk = max(1, min(64, len(items) // (workers * 8)))
         with get_context("fork" if os.name == "posix" else "spawn").Pool(workers) as pool:
             results = []
             for result in pool.imap(_Bound(fn), items, chunksize=chunk):
-                results.append(result)
+                results.append(keep(result))
                 bar.update()
             return results

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from skelssl.data.sequence import RawDataset, Sequence, rule_splits
+from skelssl.data.spill import Spill
 from skelssl.data.store import (
     ARRAY_FILES,
     FRAME_LABELS,
@@ -78,8 +79,10 @@ def check_format(name: str) -> str:
     return name
 
 
-def read_raw(fmt: str, opts: PrepareOptions) -> tuple[RawDataset, list[SampleError]]:
-    """Run the reader of format ``fmt``; returns the dataset and the damaged samples."""
+def read_raw(fmt: str, opts: PrepareOptions, spill: Spill | None = None
+             ) -> tuple[RawDataset, list[SampleError]]:
+    """Run the reader of format ``fmt``; returns the dataset and the damaged samples. Readers
+    of many files keep what they read in ``spill`` (on disk) instead of in memory."""
     check_format(fmt)
     if fmt == "synthetic":
         from skelssl.data.synthetic import make_synthetic
@@ -91,24 +94,25 @@ def read_raw(fmt: str, opts: PrepareOptions) -> tuple[RawDataset, list[SampleErr
         from skelssl.data.readers.ntu import read_exclusion_list, read_ntu
 
         exclude = read_exclusion_list(opts.exclude) if opts.exclude else set()
-        return read_ntu(opts.raw, int(fmt[3:]), opts.body_selection, exclude, opts.workers)
+        return read_ntu(opts.raw, int(fmt[3:]), opts.body_selection, exclude, opts.workers,
+                        spill)
     if fmt == "nw-ucla":
         from skelssl.data.readers.nw_ucla import read_nw_ucla
 
-        return read_nw_ucla(opts.raw, opts.workers)
+        return read_nw_ucla(opts.raw, opts.workers, spill)
     if fmt == "pku-mmd":
         from skelssl.data.readers.pku_mmd import read_pku_mmd
 
         if opts.labels is None:
             raise PrepareError("format 'pku-mmd' needs --labels LABEL_FOLDER")
         return read_pku_mmd(opts.raw, opts.labels, opts.split_files, opts.untrimmed,
-                            opts.class_names, opts.workers)
+                            opts.class_names, opts.workers, spill)
     if fmt == "asf-amc":
         from skelssl.data.readers.asf_amc import read_asf_amc
 
         if opts.labels is None:
             raise PrepareError("format 'asf-amc' needs --labels CLASSES.csv (motion,class[,fold])")
-        return read_asf_amc(opts.raw, opts.labels, opts.workers)
+        return read_asf_amc(opts.raw, opts.labels, opts.workers, spill)
     if fmt == "npy":
         from skelssl.data.readers.npy import read_npy
 
@@ -333,7 +337,8 @@ def prepare(fmt: str, out: str | Path, opts: PrepareOptions | None = None) -> tu
     source = describe_source(fmt, opts)
     if check_output(out, source, opts.overwrite):
         return out, False
-    raw, damaged = read_raw(fmt, opts)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    raw, damaged = read_raw(fmt, opts, Spill(out.parent))
     if damaged and not opts.skip_damaged:
         raise DamagedDataError(damaged)
     if opts.joint_order:

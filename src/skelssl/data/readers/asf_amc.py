@@ -25,6 +25,7 @@ import numpy as np
 
 from skelssl.data.parallel import map_files
 from skelssl.data.sequence import RawDataset, SampleError, Sequence, check_sequence
+from skelssl.data.spill import Spill
 from skelssl.errors import PrepareError
 from skelssl.skeleton import CMU31, Layout
 
@@ -309,8 +310,8 @@ def find_asf(amc: Path) -> Path:
     return found[0]
 
 
-def read_asf_amc(raw: str | Path, labels: str | Path, workers: int | None = None
-                 ) -> tuple[RawDataset, list[SampleError]]:
+def read_asf_amc(raw: str | Path, labels: str | Path, workers: int | None = None,
+                 spill: Spill | None = None) -> tuple[RawDataset, list[SampleError]]:
     """The motions a class list names, below ``raw``; one benchmark ``foldK`` per fold in the
     list (fold K tests, the others train)."""
     root = Path(raw)
@@ -327,7 +328,8 @@ def read_asf_amc(raw: str | Path, labels: str | Path, workers: int | None = None
         items.append((amc, find_asf(amc), classes.index(name)))
     first = read_asf(items[0][1])
     layout = skeleton_layout(first, f"asf{len(first.joint_names)}")
-    results = map_files(partial(read_motion, layout=layout), items, workers, desc="ASF/AMC")
+    results = map_files(partial(read_motion, layout=layout), items, workers, desc="ASF/AMC",
+                        spill=spill)
     damaged = [r for r in results if isinstance(r, SampleError)]
     kept = [(r, fold) for r, (_, _, fold) in zip(results, rows, strict=True)
             if isinstance(r, Sequence)]

@@ -23,6 +23,7 @@ from skelssl.data.sequence import (
     check_sequence,
     rule_splits,
 )
+from skelssl.data.spill import Spill
 from skelssl.errors import PrepareError
 from skelssl.skeleton import NTU25
 
@@ -218,8 +219,8 @@ def read_exclusion_list(path: str | Path) -> set[str]:
 
 
 def read_ntu(raw: str | Path, version: int = 60, body_selection: str = "most-active",
-             exclude: Iterable[str] = (), workers: int | None = None) -> tuple[RawDataset,
-                                                                                list[SampleError]]:
+             exclude: Iterable[str] = (), workers: int | None = None,
+             spill: Spill | None = None) -> tuple[RawDataset, list[SampleError]]:
     """Read every ``.skeleton`` file of NTU-60 or NTU-120 below ``raw``.
 
     Returns the dataset and the list of damaged files (to report or skip). Samples whose frames
@@ -249,7 +250,7 @@ def read_ntu(raw: str | Path, version: int = 60, body_selection: str = "most-act
         else:
             kept_files.append(f)
     results = map_files(partial(read_file, body_selection=body_selection), kept_files,
-                        workers, desc=f"NTU-{version}")
+                        workers, desc=f"NTU-{version}", spill=spill)
     sequences = []
     for f, result in zip(kept_files, results, strict=True):
         if isinstance(result, SampleError):

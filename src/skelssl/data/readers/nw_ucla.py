@@ -16,6 +16,7 @@ from skelssl.data.sequence import (
     check_sequence,
     rule_splits,
 )
+from skelssl.data.spill import Spill
 from skelssl.errors import PrepareError
 from skelssl.skeleton import UCLA20
 
@@ -65,8 +66,8 @@ def read_file(path: str | Path) -> Sequence:
     return check_sequence(seq, UCLA20, str(path))
 
 
-def read_nw_ucla(raw: str | Path, workers: int | None = None) -> tuple[RawDataset,
-                                                                       list[SampleError]]:
+def read_nw_ucla(raw: str | Path, workers: int | None = None, spill: Spill | None = None
+                 ) -> tuple[RawDataset, list[SampleError]]:
     """All ``*.json`` files of an ``all_sqe`` folder; benchmark ``view3`` (train views 1, 2)."""
     root = Path(raw)
     if not root.is_dir():
@@ -74,7 +75,7 @@ def read_nw_ucla(raw: str | Path, workers: int | None = None) -> tuple[RawDatase
     files = sorted(root.glob("*.json"))
     if not files:
         raise PrepareError(f"no .json files in {root} (expected the all_sqe folder)")
-    results = map_files(read_file, files, workers, desc="NW-UCLA")
+    results = map_files(read_file, files, workers, desc="NW-UCLA", spill=spill)
     sequences = [r for r in results if isinstance(r, Sequence)]
     damaged = [r for r in results if isinstance(r, SampleError)]
     dataset = RawDataset(

@@ -19,6 +19,7 @@ import numpy as np
 
 from skelssl.data.parallel import map_files
 from skelssl.data.sequence import RawDataset, SampleError, Sequence, check_sequence
+from skelssl.data.spill import Spill
 from skelssl.errors import PrepareError
 from skelssl.skeleton import NTU25
 
@@ -170,7 +171,8 @@ def pair_files(raw: Path, labels: Path) -> list[tuple[Path, Path]]:
 
 def read_pku_mmd(raw: str | Path, labels: str | Path, split_files: dict[str, Path],
                  untrimmed: bool = False, class_names: Path | None = None,
-                 workers: int | None = None) -> tuple[RawDataset, list[SampleError]]:
+                 workers: int | None = None, spill: Spill | None = None
+                 ) -> tuple[RawDataset, list[SampleError]]:
     """Every sequence of a PKU-MMD part; one benchmark per split file (``xsub``, ``xview``).
 
     Classes are the action ids found in the label files, in order (Part I: 51, Part II: 41).
@@ -180,7 +182,7 @@ def read_pku_mmd(raw: str | Path, labels: str | Path, split_files: dict[str, Pat
     files = pair_files(Path(raw), Path(labels))
     splits = {name: read_split(path) for name, path in split_files.items()}
     results = map_files(partial(read_sequence, untrimmed=untrimmed), files, workers,
-                        desc="PKU-MMD")
+                        desc="PKU-MMD", spill=spill)
     damaged = [r for r in results if isinstance(r, SampleError)]
     sequences = [s for r in results if not isinstance(r, SampleError) for s in r]
     ids = sorted({int(a) for s in sequences for a in (
