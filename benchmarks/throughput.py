@@ -1,5 +1,5 @@
-"""SkeletonCLR pretraining throughput at NTU-60 shape, beside the official code, and the
-overhead around the model.
+"""SkeletonCLR pretraining throughput at NTU-60 or NW-UCLA shape, beside the official code, and
+the overhead around the model.
 
 full step    = what `skelssl pretrain` does per batch: read the memory-mapped prepared data
                (DataLoader workers), preprocess on the device (centre, view alignment, resize
@@ -13,9 +13,17 @@ Each is measured in fp32 and, on a CPU with native bf16 (AMX / AVX512-BF16), wit
 harness (``../shared/bench/official-skeletonclr``, with a Python that has its dependencies) in
 the same invocation, so the ratios compare codes on one machine at one time.
 
-Writes docs/results/throughput.{json,md}. Run from the repository root:
+``--shape ntu60`` (default): the paper's settings on a synthetic dataset of NTU-60 shape (batch
+128, V 25, M 2), both official steps. ``--shape nw-ucla``: configs/skeletonclr/nw-ucla.yaml on
+the prepared NW-UCLA data (batch 64, V 20, M 1); the official code has no 20-joint graph and
+its launcher no NW-UCLA feeder, so only their model's pure step runs, with the layout's edges
+added to their graph in memory (benchmarks/official_pure_step.py).
+
+Writes docs/results/throughput.{json,md} (NW-UCLA: throughput-nw-ucla). Run from the
+repository root:
 
     python benchmarks/throughput.py --official /tmp/official-venv/bin/python
+    python benchmarks/throughput.py --shape nw-ucla --official /tmp/official-venv/bin/python
 """
 
 from __future__ import annotations
@@ -23,7 +31,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,7 +41,7 @@ from pathlib import Path
 import torch
 from results import provenance, write_results
 
-from skelssl.config import load_config
+from skelssl.config import apply_overrides, load_config, read_yaml
 from skelssl.data.dataset import PreparedDataset
 from skelssl.data.loader import BatchReader, epoch_batches, loader_workers
 from skelssl.data.prepare import PrepareOptions, prepare
@@ -41,6 +51,7 @@ from skelssl.engine.optim import make_optimizer
 from skelssl.engine.trainer import amp_dtype, cpu_has_bf16, pretrain
 
 OFFICIAL = Path("../shared/bench/official-skeletonclr/run.sh")
+NW_UCLA_CONFIG = Path("configs/skeletonclr/nw-ucla.yaml")
 
 
 def config_for(data: Path, batch: int, workers: int | None, device: str, cpu_amp: bool
@@ -51,6 +62,13 @@ def config_for(data: Path, batch: int, workers: int | None, device: str, cpu_amp
                      "center": "frame", "align_view": True, "workers": workers},
             "train": {"epochs": 2, "batch_size": batch, "device": device,
                       "cpu_amp": cpu_amp}, "seed": 0}
+
+
+def nw_ucla_config_for(data: Path, workers: int | None, device: str, cpu_amp: bool) -> dict:
+    """The NW-UCLA config itself, for two epochs."""
+    return apply_overrides(read_yaml(NW_UCLA_CONFIG), [
+        f"data.path={data}", f"data.workers={'null' if workers is None else workers}",
+        "train.epochs=2", f"train.device={device}", f"train.cpu_amp={str(cpu_amp).lower()}"])
 
 
 def full_step_rate(config, run_dir: Path) -> tuple[float, float]:
@@ -69,7 +87,7 @@ def compute_step_rate(config, steps: int) -> float:
     preprocess = preprocess_for(config.data, data.layout)
     generator = torch.Generator(device=device).manual_seed(0)
     reader = BatchReader(data, [])
-    index = data.indices("xsub", "train")
+    index = data.indices(config.data.benchmark, config.data.train_split)
     views = []
     for batch in epoch_batches(index, config.train.batch_size, 0, 0)[:steps]:
         x, lengths, _ = reader.read(batch)
@@ -103,9 +121,29 @@ def official_rates(python: str, samples: int, work: Path) -> dict:
     return json.loads((work / f"results-{device}.json").read_text())
 
 
+def official_pure_nw_ucla(python: str, config, work: Path) -> float:
+    """Their model's pure step at the NW-UCLA config's shape, batch, queue and momentum."""
+    layout = PreparedDataset.open(config.data.path).layout
+    edges = [[joint, parent] for joint, parent in enumerate(layout.parents) if parent != joint]
+    src = work / "crossclr-src"
+    shutil.copytree(OFFICIAL.parent / "crossclr-src", src)
+    command = [python, str(Path(__file__).with_name("official_pure_step.py")), "--layout",
+               json.dumps({"joints": layout.num_joints, "edges": edges,
+                           "center": layout.center}),
+               "--batch", str(config.train.batch_size), "--persons", str(config.data.persons),
+               "--frames", str(config.data.frames), "--queue", str(config.method.queue_size),
+               "--momentum", str(config.method.momentum)]
+    result = subprocess.run(command, env={**os.environ, "CROSSCLR_SRC": str(src)}, check=True,
+                            capture_output=True, text=True)
+    return float(json.loads(result.stdout.strip().splitlines()[-1])["pure_samples_per_s"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--shape", choices=("ntu60", "nw-ucla"), default="ntu60")
+    parser.add_argument("--data", type=Path, default=Path("data/nw-ucla"),
+                        help="--shape nw-ucla: the prepared NW-UCLA dataset")
+    parser.add_argument("--batch", type=int, default=128, help="--shape ntu60: batch size")
     parser.add_argument("--per-class", type=int, default=80,
                         help="synthetic samples per class (16 classes, ntu25, 2 persons)")
     parser.add_argument("--workers", type=int, default=None,
@@ -121,20 +159,35 @@ def main() -> None:
     device = pick_device(args.device)
     precisions = [False] + ([True] if device.type == "cpu" and cpu_has_bf16() else [])
     measured: dict[str, float] = {}
+    ucla = args.shape == "nw-ucla"
+    if ucla and not (args.data / "meta.json").is_file():
+        sys.exit(f"{args.data}: no prepared NW-UCLA dataset; run `skelssl prepare nw-ucla --raw "
+                 f".../all_sqe --out {args.data}` first")
     with tempfile.TemporaryDirectory() as tmp:
-        data, _ = prepare("synthetic", Path(tmp) / "data",
-                          PrepareOptions(per_class=args.per_class, seed=0))
-        steps = len(epoch_batches(PreparedDataset.open(data).indices("xsub", "train"),
-                                  args.batch, 0, 0))
-        if args.official:
+        if ucla:
+            data = args.data
+        else:
+            data, _ = prepare("synthetic", Path(tmp) / "data",
+                              PrepareOptions(per_class=args.per_class, seed=0))
+
+        def configured(cpu_amp: bool):
+            return load_config(nw_ucla_config_for(data, args.workers, args.device, cpu_amp)
+                               if ucla else config_for(data, args.batch, args.workers,
+                                                       args.device, cpu_amp))
+
+        first = configured(False)
+        steps = len(epoch_batches(PreparedDataset.open(data).indices(
+            first.data.benchmark, first.data.train_split), first.train.batch_size, 0, 0))
+        if args.official and ucla:
+            measured["official pure"] = official_pure_nw_ucla(args.official, first, Path(tmp))
+        elif args.official:
             official = official_rates(args.official, args.official_samples,
                                       Path(tmp) / "official")
             measured["official full"] = official["full_steady_samples_per_s"]
             measured["official pure"] = official["pure_samples_per_s"]
         for cpu_amp in precisions:
             name = "bf16" if cpu_amp else "fp32"
-            config = load_config(config_for(data, args.batch, args.workers, args.device,
-                                            cpu_amp))
+            config = configured(cpu_amp)
             measured[f"skelssl full {name}"], _ = full_step_rate(config,
                                                                  Path(tmp) / f"run-{name}")
             measured[f"skelssl compute {name}"] = compute_step_rate(config, steps)
@@ -146,9 +199,11 @@ def main() -> None:
 def write_tables(args: argparse.Namespace, measured: dict[str, float], steps: int,
                  workers: int, wall: float) -> None:
     """Rows per measurement and per ratio; the Markdown table."""
-    common = {**provenance(), "method": "skeletonclr", "dataset": "synthetic (NTU-60 shape)",
-              "split": "xsub/train", "protocol": "pretrain", "seeds": [0], "epoch": None,
-              "paper": None, "wall_time_s": wall}
+    ucla = args.shape == "nw-ucla"
+    common = {**provenance(), "method": "skeletonclr", "protocol": "pretrain", "seeds": [0],
+              "dataset": "nw-ucla" if ucla else "synthetic (NTU-60 shape)",
+              "split": "view3/train" if ucla else "xsub/train", "epoch": None, "paper": None,
+              "wall_time_s": wall}
     ratios = {}
     for name in ("fp32", "bf16"):
         if f"skelssl full {name}" in measured:
@@ -157,6 +212,10 @@ def write_tables(args: argparse.Namespace, measured: dict[str, float], steps: in
             if "official full" in measured:
                 ratios[f"skelssl full {name} ÷ official full"] = (
                     measured[f"skelssl full {name}"] / measured["official full"])
+            if "official pure" in measured:
+                if ucla:
+                    ratios[f"skelssl full {name} ÷ official pure"] = (
+                        measured[f"skelssl full {name}"] / measured["official pure"])
                 ratios[f"skelssl compute {name} ÷ official pure"] = (
                     measured[f"skelssl compute {name}"] / measured["official pure"])
     rows = [{**common, "variant": k, "metric": "samples_per_s", "mean": round(v, 2),
@@ -164,31 +223,43 @@ def write_tables(args: argparse.Namespace, measured: dict[str, float], steps: in
     rows += [{**common, "variant": k, "metric": "ratio", "mean": round(v, 3), "std": None,
               "values": None} for k, v in ratios.items()]
     c = common
-    official = ("" if "official full" in measured else
+    official = ("" if "official pure" in measured else
                 " The official code was not run this time (`--official PYTHON`).")
+    if ucla:
+        setting = (f"SkeletonCLR with `{NW_UCLA_CONFIG}` (ST-GCN 1/4 width, queue 256, m 0.99, "
+                   f"batch 64) on the prepared NW-UCLA training views (T = 50 after resizing, "
+                   f"V = 20, M = 1; {steps} steps per epoch, loader processes: {workers}).")
+        theirs = ("The official code has no 20-joint graph and no NW-UCLA feeder: its pure "
+                  "step (their SkeletonCLR model, their ST-GCN with its dropout 0.5, SGD, "
+                  "queue and momentum as ours, on one batch in memory) runs with NW-UCLA's "
+                  "edges added to their graph in memory (benchmarks/official_pure_step.py), "
+                  "in the same invocation; there is no official full step at this shape.")
+    else:
+        setting = (f"SkeletonCLR with the paper's model and settings (ST-GCN 1/4 width, feature "
+                   f"256, queue 32768, batch {args.batch}) on inputs of NTU-60 shape (T = 50 "
+                   f"after resizing, V = 25, M = 2), read from a prepared synthetic dataset on "
+                   f"disk ({steps} steps per epoch, loader processes: {workers}).")
+        theirs = (f"The official harness ({OFFICIAL.parent}, {args.official_samples} samples "
+                  "of the same shape) runs in the same invocation: its full step is their "
+                  "launcher with 4 loader workers in steady state, its pure step their model "
+                  "step on a batch in memory.")
     markdown = [
-        "# Pretraining throughput",
+        "# Pretraining throughput" + (" at NW-UCLA shape" if ucla else ""),
         "",
         f"Command: `{c['command']}` · commit `{c['commit']}` · machine: {c['machine']} · "
         f"wall time {wall} s · seed 0.",
         "",
-        f"SkeletonCLR with the paper's model and settings (ST-GCN 1/4 width, feature 256, queue "
-        f"32768, batch {args.batch}) on inputs of NTU-60 shape (T = 50 after resizing, V = 25, "
-        f"M = 2), read from a prepared synthetic dataset on disk ({steps} steps per epoch, "
-        f"loader processes: {workers}). The full step is the engine's second epoch; the "
-        "compute step runs the method on the same number of batches whose two views were "
-        "augmented beforehand and already sit on the device. bf16 = `train.cpu_amp: true` "
-        "(bf16 autocast on a CPU with AMX / AVX512-BF16). The official harness "
-        f"({OFFICIAL.parent}, {args.official_samples} samples of the same shape) runs in the "
-        "same invocation: its full step is their launcher with 4 loader workers in steady "
-        "state, its pure step their model step on a batch in memory." + official,
+        f"{setting} The full step is the engine's second epoch; the compute step runs the "
+        "method on the same number of batches whose two views were augmented beforehand and "
+        "already sit on the device. bf16 = `train.cpu_amp: true` (bf16 autocast on a CPU "
+        f"with AMX / AVX512-BF16). {theirs}{official}",
         "",
         "| step | samples/s |",
         "|---|---|",
         *[f"| {k} | {v:.1f} |" for k, v in measured.items()],
         *[f"| **{k}** | **{v:.2f}** |" for k, v in ratios.items()],
     ]
-    write_results(args.out, "throughput", rows, markdown)
+    write_results(args.out, "throughput-nw-ucla" if ucla else "throughput", rows, markdown)
     print("\n".join(markdown))
 
 
