@@ -45,6 +45,9 @@ FORMAT is one of:
   synthetic   procedural actions, generated (no --raw)
 
 Damaged files are all listed and preparation stops, unless --skip-damaged.
+Folders of files are read on all cores; each sequence waits on disk beside
+--out (not in memory) until the padded arrays are written, so NTU-120 needs
+about 0.4 GB of memory and its raw coordinates' size once more in free disk.
 
 \b
 Examples:
