@@ -5,7 +5,7 @@ A :class:`Spill` copies each sequence's joints, as it arrives, into memory-mappe
 files beside the output and hands back the sequence with its joints as a view of that file:
 memory then holds about one sequence's worth of anonymous pages, and the kernel pages the rest
 in and out like any file (tested in tests/data/test_spill.py, measured in
-docs/results/prepare-memory.md).
+docs/results/scale-memory.md).
 """
 
 from __future__ import annotations
