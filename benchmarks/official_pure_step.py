@@ -8,7 +8,8 @@ its edges (given as JSON) to ``Graph.get_edge`` in memory, then times their mode
 the harness's ``pure`` mode does: their SkeletonCLR (their ST-GCN, weights_init, SGD, MoCo
 queue, CrossEntropyLoss) on one batch already in memory — query forward, momentum update, key
 forward, enqueue, loss, backward, SGD step. benchmarks/throughput.py ``--shape nw-ucla`` calls
-it; by hand:
+it, and ``--profile`` adds the per-operator time of their step for its "where the time goes"
+table (``operator_profile``, shared with skelssl's side). By hand:
 
     CROSSCLR_SRC=/tmp/crossclr-src /tmp/official-venv/bin/python benchmarks/official_pure_step.py \\
         --layout '{"edges": [[0, 1], ...], "center": 1, "joints": 20}' --batch 64 --persons 1
@@ -40,6 +41,20 @@ def add_layout(graph_class, layout: dict) -> None:
     graph_class.get_edge = get_edge
 
 
+def operator_profile(step, steps: int) -> list[dict]:
+    """Self CPU time of every operator over ``steps`` calls of ``step``, largest first:
+    operator, ms per step and share of the total."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            step()
+    events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    total = sum(e.self_cpu_time_total for e in events) or 1.0
+    return [{"operator": e.key, "ms_per_step": e.self_cpu_time_total / 1e3 / steps,
+             "share": e.self_cpu_time_total / total} for e in events]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layout", required=True, help="JSON: joints, edges (0-based), center")
@@ -51,6 +66,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--config", default=HARNESS_CONFIG)
+    parser.add_argument("--profile", type=int, default=0, metavar="STEPS",
+                        help="also profile this many steps by operator")
     args = parser.parse_args()
     layout = json.loads(args.layout)
     src = os.environ.get("CROSSCLR_SRC")
@@ -94,10 +111,11 @@ def main() -> None:
     for _ in range(args.steps):
         step()
     seconds = time.perf_counter() - started
+    operators = operator_profile(step, args.profile) if args.profile else []
     print(json.dumps({"pure_samples_per_s": args.batch * args.steps / seconds,
                       "step_s_mean": seconds / args.steps, "steps": args.steps,
                       "shape": list(shape), "queue": args.queue,
-                      "torch_threads": torch.get_num_threads()}))
+                      "torch_threads": torch.get_num_threads(), "operators": operators}))
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 import torch
+from official_pure_step import operator_profile
 from results import provenance, write_results
 
 from skelssl.config import apply_overrides, load_config, read_yaml
@@ -48,7 +49,8 @@ from skelssl.data.prepare import PrepareOptions, prepare
 from skelssl.engine.assembly import build_run_method, preprocess_for
 from skelssl.engine.distributed import pick_device
 from skelssl.engine.optim import make_optimizer
-from skelssl.engine.trainer import amp_dtype, cpu_has_bf16, pretrain
+from skelssl.engine.run_dir import cpu_has_bf16
+from skelssl.engine.trainer import amp_dtype, pretrain
 
 OFFICIAL = Path("../shared/bench/official-skeletonclr/run.sh")
 NW_UCLA_CONFIG = Path("configs/skeletonclr/nw-ucla.yaml")
@@ -77,8 +79,9 @@ def full_step_rate(config, run_dir: Path) -> tuple[float, float]:
     return history[-1]["samples_per_s"], history[-1]["epoch_time_s"]
 
 
-def compute_step_rate(config, steps: int) -> float:
-    """Samples/s of the method step alone, on views prepared beforehand on the device."""
+def compute_step_rate(config, steps: int, profile_steps: int = 0) -> tuple[float, list[dict]]:
+    """Samples/s of the method step alone, on views prepared beforehand on the device, and
+    with ``profile_steps`` its operators (as the official side's, ``operator_profile``)."""
     data = PreparedDataset.open(config.data.path)
     device = pick_device(config.train.device)
     torch.manual_seed(0)
@@ -110,7 +113,9 @@ def compute_step_rate(config, steps: int) -> float:
         step(view_q, view_k)
     if device.type == "cuda":
         torch.cuda.synchronize()
-    return len(views) * config.train.batch_size / (time.perf_counter() - started)
+    rate = len(views) * config.train.batch_size / (time.perf_counter() - started)
+    operators = operator_profile(lambda: step(*views[0]), profile_steps) if profile_steps else []
+    return rate, operators
 
 
 def official_rates(python: str, samples: int, work: Path) -> dict:
@@ -121,21 +126,24 @@ def official_rates(python: str, samples: int, work: Path) -> dict:
     return json.loads((work / f"results-{device}.json").read_text())
 
 
-def official_pure_nw_ucla(python: str, config, work: Path) -> float:
-    """Their model's pure step at the NW-UCLA config's shape, batch, queue and momentum."""
+def official_pure_step(python: str, config, work: Path, profile_steps: int = 0) -> dict:
+    """Their model's pure step at the config's shape, batch, queue and momentum, with the
+    layout's edges added to their graph in memory (benchmarks/official_pure_step.py); with
+    ``profile_steps``, its operators too."""
     layout = PreparedDataset.open(config.data.path).layout
     edges = [[joint, parent] for joint, parent in enumerate(layout.parents) if parent != joint]
     src = work / "crossclr-src"
-    shutil.copytree(OFFICIAL.parent / "crossclr-src", src)
+    if not src.is_dir():
+        shutil.copytree(OFFICIAL.parent / "crossclr-src", src)
     command = [python, str(Path(__file__).with_name("official_pure_step.py")), "--layout",
                json.dumps({"joints": layout.num_joints, "edges": edges,
                            "center": layout.center}),
                "--batch", str(config.train.batch_size), "--persons", str(config.data.persons),
                "--frames", str(config.data.frames), "--queue", str(config.method.queue_size),
-               "--momentum", str(config.method.momentum)]
+               "--momentum", str(config.method.momentum), "--profile", str(profile_steps)]
     result = subprocess.run(command, env={**os.environ, "CROSSCLR_SRC": str(src)}, check=True,
                             capture_output=True, text=True)
-    return float(json.loads(result.stdout.strip().splitlines()[-1])["pure_samples_per_s"])
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -153,12 +161,17 @@ def main() -> None:
                         help="run the official harness too, with this Python")
     parser.add_argument("--official-samples", type=int, default=2048,
                         help="samples of the official harness's synthetic data")
+    parser.add_argument("--profile", type=int, default=0, metavar="STEPS",
+                        help="profile this many fp32 steps of both codes' model step by "
+                             "operator (the page's 'where the time goes' table; needs "
+                             "--official)")
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
     args = parser.parse_args()
     started = time.perf_counter()
     device = pick_device(args.device)
     precisions = [False] + ([True] if device.type == "cpu" and cpu_has_bf16() else [])
     measured: dict[str, float] = {}
+    profiles: dict[str, list[dict]] = {}
     ucla = args.shape == "nw-ucla"
     if ucla and not (args.data / "meta.json").is_file():
         sys.exit(f"{args.data}: no prepared NW-UCLA dataset; run `skelssl prepare nw-ucla --raw "
@@ -179,25 +192,33 @@ def main() -> None:
         steps = len(epoch_batches(PreparedDataset.open(data).indices(
             first.data.benchmark, first.data.train_split), first.train.batch_size, 0, 0))
         if args.official and ucla:
-            measured["official pure"] = official_pure_nw_ucla(args.official, first, Path(tmp))
+            pure = official_pure_step(args.official, first, Path(tmp), args.profile)
+            measured["official pure"] = pure["pure_samples_per_s"]
         elif args.official:
             official = official_rates(args.official, args.official_samples,
                                       Path(tmp) / "official")
             measured["official full"] = official["full_steady_samples_per_s"]
             measured["official pure"] = official["pure_samples_per_s"]
+            if args.profile:
+                pure = official_pure_step(args.official, first, Path(tmp), args.profile)
+        if args.official and args.profile:
+            profiles["official"] = pure["operators"]
         for cpu_amp in precisions:
             name = "bf16" if cpu_amp else "fp32"
             config = configured(cpu_amp)
             measured[f"skelssl full {name}"], _ = full_step_rate(config,
                                                                  Path(tmp) / f"run-{name}")
-            measured[f"skelssl compute {name}"] = compute_step_rate(config, steps)
+            measured[f"skelssl compute {name}"], operators = compute_step_rate(
+                config, steps, 0 if cpu_amp else args.profile)
+            if operators:
+                profiles["skelssl"] = operators
     workers = loader_workers(args.workers, device)
     wall = round(time.perf_counter() - started, 1)
-    write_tables(args, measured, steps, workers, wall)
+    write_tables(args, measured, profiles, steps, workers, wall)
 
 
-def write_tables(args: argparse.Namespace, measured: dict[str, float], steps: int,
-                 workers: int, wall: float) -> None:
+def write_tables(args: argparse.Namespace, measured: dict[str, float],
+                 profiles: dict[str, list[dict]], steps: int, workers: int, wall: float) -> None:
     """Rows per measurement and per ratio; the Markdown table."""
     ucla = args.shape == "nw-ucla"
     common = {**provenance(), "method": "skeletonclr", "protocol": "pretrain", "seeds": [0],
@@ -258,9 +279,41 @@ def write_tables(args: argparse.Namespace, measured: dict[str, float], steps: in
         "|---|---|",
         *[f"| {k} | {v:.1f} |" for k, v in measured.items()],
         *[f"| **{k}** | **{v:.2f}** |" for k, v in ratios.items()],
+        *time_table(profiles, args.profile),
     ]
+    rows += [{**common, "variant": f"{code} operators (fp32 model step)", "metric": "profile",
+              "mean": None, "std": None, "values": operators}
+             for code, operators in profiles.items()]
     write_results(args.out, "throughput-nw-ucla" if ucla else "throughput", rows, markdown)
     print("\n".join(markdown))
+
+
+def time_table(profiles: dict[str, list[dict]], steps: int, top: int = 12) -> list[str]:
+    """Markdown: both codes' model step by operator (self CPU time), the operators that weigh
+    most in either, and the share of convolutions (forward + backward)."""
+    if len(profiles) < 2:
+        return []
+    by_code = {code: {op["operator"]: op for op in ops} for code, ops in profiles.items()}
+    names = sorted(set().union(*by_code.values()), key=lambda name: -max(
+        ops[name]["share"] if name in ops else 0.0 for ops in by_code.values()))[:top]
+
+    def cell(code: str, name: str) -> str:
+        op = by_code[code].get(name)
+        return "–" if op is None else f"{op['ms_per_step']:.1f} ({100 * op['share']:.0f} %)"
+
+    def conv_share(code: str) -> float:
+        return 100 * sum(op["share"] for name, op in by_code[code].items()
+                         if "convolution" in name)
+
+    return ["", "## Where the time goes", "",
+            f"Both codes' model step in fp32 (the compute and pure steps above), {steps} steps "
+            "under torch.profiler: self CPU time per step by operator, the operators that weigh "
+            f"most in either code. Convolutions (forward + backward) take "
+            f"{conv_share('official'):.0f} % of the official step and "
+            f"{conv_share('skelssl'):.0f} % of skelssl's.", "",
+            "| operator | official ms/step (share) | skelssl ms/step (share) |", "|---|---|---|",
+            *[f"| `{name}` | {cell('official', name)} | {cell('skelssl', name)} |"
+              for name in names]]
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@ import subprocess
 
 import pytest
 
+from skelssl.engine import run_dir
 from skelssl.engine.run_dir import git_commit
 
 
@@ -37,3 +38,19 @@ def test_commit_is_dirty_when_code_changed(checkout):
 
 def test_commit_outside_a_checkout_is_unknown(tmp_path):
     assert git_commit(tmp_path) == "unknown"
+
+
+def test_machine_names_cores_model_and_native_bf16(monkeypatch):
+    monkeypatch.setattr(run_dir.torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(run_dir.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(run_dir, "cpu_model", lambda: "Some Xeon")
+    monkeypatch.setattr(run_dir, "cpu_has_bf16", lambda: False)
+    plain = run_dir.machine()
+    assert plain.startswith("2-core Some Xeon (") and "bf16" not in plain
+    monkeypatch.setattr(run_dir, "cpu_has_bf16", lambda: True)
+    assert run_dir.machine().endswith("native bf16)")
+
+
+def test_cpu_model_reads_the_model_name():
+    name = run_dir.cpu_model()
+    assert name and "\n" not in name

@@ -47,10 +47,31 @@ def git_commit(source: Path | None = None) -> str:
 
 
 def machine() -> str:
-    """A short description: CPU cores, or the GPU's name."""
+    """A short description: the GPU's name, or the CPU's cores, model and widest vector unit
+    (throughput on CPUs differs by it: bf16 is native only with AMX or AVX512-BF16)."""
     if torch.cuda.is_available():
         return f"{torch.cuda.get_device_name()} ({torch.cuda.device_count()} GPU)"
-    return f"{os.cpu_count()}-core CPU ({platform.machine()})"
+    details = [platform.machine()] + ([torch.backends.cpu.get_cpu_capability()]
+                                      if platform.machine() in ("x86_64", "AMD64") else [])
+    details += ["native bf16"] if cpu_has_bf16() else []
+    return f"{os.cpu_count()}-core {cpu_model()} ({', '.join(details)})"
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU multiplies bf16 natively (AMX tiles or AVX512-BF16)."""
+    checks = [getattr(torch.cpu, name, None) for name in ("_is_amx_tile_supported",
+                                                           "_is_avx512_bf16_supported")]
+    return any(check() for check in checks if check is not None)
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo, or ``CPU`` where there is none."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return "CPU"
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else "CPU"
 
 
 def provenance() -> dict[str, Any]:

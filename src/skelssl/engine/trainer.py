@@ -35,6 +35,7 @@ from skelssl.engine.run_dir import (
     PREVIOUS_CHECKPOINT,
     RunLock,
     TensorBoard,
+    cpu_has_bf16,
     plot_curves,
     write_metrics,
     write_provenance,
@@ -75,13 +76,6 @@ def amp_dtype(config: RunConfig, device: torch.device) -> torch.dtype | None:
     if not config.train.amp or device.type != "cuda":
         return None
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-
-
-def cpu_has_bf16() -> bool:
-    """Whether this CPU multiplies bf16 natively (AMX tiles or AVX512-BF16)."""
-    checks = [getattr(torch.cpu, name, None) for name in ("_is_amx_tile_supported",
-                                                           "_is_avx512_bf16_supported")]
-    return any(check() for check in checks if check is not None)
 
 
 def start_fresh(method: nn.Module) -> None:
