@@ -8,6 +8,10 @@ method step  = the same training step, backward and optimiser step on batches th
 overhead     = full time per sample ÷ method time per sample (target ≤ 1.10): what reading and
                preprocessing add to the method's own work, augmentations included.
 
+An NW-UCLA epoch is a few seconds: one measurement moves by ±5 % with the machine, as much as
+the overhead itself. ``--repeats N`` measures both N times, alternating, and reports the
+medians (every value is kept in the JSON).
+
 Writes docs/results/throughput-methods.{json,md}. From the repository root:
 
     python benchmarks/throughput_methods.py configs/skeletonclr/nw-ucla.yaml \\
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -106,6 +111,8 @@ def main() -> None:
     parser.add_argument("--data", default=None, help="prepared dataset (default: each "
                                                      "config's data.path)")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="measurements of each, alternating; the medians are reported")
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
     args = parser.parse_args()
     started = time.perf_counter()
@@ -117,17 +124,23 @@ def main() -> None:
         values = apply_overrides(values, [f"{key}.device={args.device}" for key in train_keys]
                                  + ["data.workers=0"]
                                  + ([f"data.path={args.data}"] if args.data else []))
-        with tempfile.TemporaryDirectory() as tmp:
-            full, config = full_rate(values, Path(tmp) / "run")
+        fulls, computes = [], []
+        for _ in range(args.repeats):
+            with tempfile.TemporaryDirectory() as tmp:
+                full, config = full_rate(values, Path(tmp) / "run")
             data = PreparedDataset.open(config.data.path)
             steps = len(epoch_batches(data.indices(config.data.benchmark, "train"),
                                       config.train.batch_size, 0, 0))
-            compute = method_rate(config, steps)
+            fulls.append(full)
+            computes.append(method_rate(config, steps))
+        full, compute = statistics.median(fulls), statistics.median(computes)
         rows.append({**provenance(), "config": path, "method": config.method.name,
                      "encoder": getattr(config.encoder, "name", ""), "dataset": Path(
                          config.data.path).name, "batch": config.train.batch_size,
                      "metric": "samples_per_s", "full": round(full, 1),
-                     "method_step": round(compute, 1), "overhead": round(compute / full, 3)})
+                     "method_step": round(compute, 1), "overhead": round(compute / full, 3),
+                     "full_values": [round(v, 1) for v in fulls],
+                     "method_step_values": [round(v, 1) for v in computes]})
         print(rows[-1]["config"], rows[-1]["full"], rows[-1]["method_step"],
               rows[-1]["overhead"], flush=True)
     wall = round(time.perf_counter() - started, 1)
@@ -138,7 +151,8 @@ def main() -> None:
              "Full step: the engine's second epoch (read + preprocess + the method's step + "
              "backward + optimiser). Method step: the same on batches read and preprocessed "
              "beforehand (augmentations stay in the step: every method augments batched on "
-             "the device). Overhead = method step ÷ full step in samples/s (target ≤ 1.10).",
+             "the device). Overhead = method step ÷ full step in samples/s (target ≤ 1.10). "
+             f"Each is the median of {args.repeats} measurements, alternating.",
              "", "| config | method | encoder | batch | full (samples/s) | method step "
              "(samples/s) | overhead |", "|---|---|---|---|---|---|---|"]
     lines += [f"| `{r['config']}` | {r['method']} | {r['encoder']} | {r['batch']} | "
