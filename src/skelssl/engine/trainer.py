@@ -28,6 +28,7 @@ from skelssl.engine import distributed
 from skelssl.engine.assembly import build_run_method, preprocess_for
 from skelssl.engine.checkpoint import load_strict, resume_state, save_atomic
 from skelssl.engine.encoder_file import encoder_file_state, load_run_weights
+from skelssl.engine.heap import keep_freed_memory
 from skelssl.engine.optim import make_optimizer
 from skelssl.engine.run_dir import (
     ENCODER_CHECKPOINT,
@@ -93,9 +94,11 @@ def pretrain(config: RunConfig, run_dir: str | Path, resume: bool = False,
     """Pretrain ``config``'s method into ``run_dir``; returns the per-epoch metric history.
 
     ``resume`` continues from ``run_dir/last.pt`` when it exists. ``until_epoch`` stops after
-    that epoch (resume later to go on).
+    that epoch (resume later to go on). Tunes glibc's allocator for the process first
+    (``skelssl.engine.heap``; ``SKELSSL_SYSTEM_MALLOC=1`` leaves it alone).
     """
     run_dir = Path(run_dir)
+    keep_freed_memory()
     context = distributed.start(config.train.device)
     try:
         with RunLock(run_dir) if context.is_main else contextlib.nullcontext():
