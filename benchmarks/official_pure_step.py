@@ -66,6 +66,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--config", default=HARNESS_CONFIG)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--profile", type=int, default=0, metavar="STEPS",
                         help="also profile this many steps by operator")
     args = parser.parse_args()
@@ -89,13 +90,14 @@ def main() -> None:
                   "graph_args": {"layout": "custom", "strategy": "spatial"}}
     model = import_class(cfg["model"])(**model_args)
     model.apply(weights_init)
-    model.train()
+    device = torch.device(args.device)
+    model.to(device).train()
     opt = torch.optim.SGD(model.parameters(), lr=float(cfg["base_lr"]), momentum=0.9,
                           nesterov=bool(cfg["nesterov"]), weight_decay=float(cfg["weight_decay"]))
     loss_fn = torch.nn.CrossEntropyLoss()
     generator = torch.Generator().manual_seed(0)
     shape = (args.batch, 3, args.frames, layout["joints"], args.persons)
-    x1, x2 = torch.randn(shape, generator=generator), torch.randn(shape, generator=generator)
+    x1, x2 = (torch.randn(shape, generator=generator).to(device) for _ in range(2))
 
     def step() -> None:
         output, target = model(x1, x2)
@@ -107,9 +109,13 @@ def main() -> None:
 
     for _ in range(args.warmup):
         step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
     started = time.perf_counter()
     for _ in range(args.steps):
         step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
     seconds = time.perf_counter() - started
     operators = operator_profile(step, args.profile) if args.profile else []
     print(json.dumps({"pure_samples_per_s": args.batch * args.steps / seconds,

@@ -126,7 +126,8 @@ def official_rates(python: str, samples: int, work: Path) -> dict:
     return json.loads((work / f"results-{device}.json").read_text())
 
 
-def official_pure_step(python: str, config, work: Path, profile_steps: int = 0) -> dict:
+def official_pure_step(python: str, config, work: Path, profile_steps: int = 0,
+                       timed_steps: int = 20) -> dict:
     """Their model's pure step at the config's shape, batch, queue and momentum, with the
     layout's edges added to their graph in memory (benchmarks/official_pure_step.py); with
     ``profile_steps``, its operators too."""
@@ -140,7 +141,9 @@ def official_pure_step(python: str, config, work: Path, profile_steps: int = 0) 
                            "center": layout.center}),
                "--batch", str(config.train.batch_size), "--persons", str(config.data.persons),
                "--frames", str(config.data.frames), "--queue", str(config.method.queue_size),
-               "--momentum", str(config.method.momentum), "--profile", str(profile_steps)]
+               "--momentum", str(config.method.momentum), "--profile", str(profile_steps),
+               "--steps", str(timed_steps), "--warmup", str(min(5, timed_steps)),
+               "--device", pick_device(config.train.device).type]
     result = subprocess.run(command, env={**os.environ, "CROSSCLR_SRC": str(src)}, check=True,
                             capture_output=True, text=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -163,8 +166,12 @@ def main() -> None:
                         help="samples of the official harness's synthetic data")
     parser.add_argument("--profile", type=int, default=0, metavar="STEPS",
                         help="profile this many fp32 steps of both codes' model step by "
-                             "operator (the page's 'where the time goes' table; needs "
-                             "--official)")
+                             "operator on the CPU (the page's 'where the time goes' table; "
+                             "needs --official)")
+    parser.add_argument("--topic", default=None, help="results page name (default: "
+                        "throughput[-nw-ucla], with -gpu on a GPU)")
+    parser.add_argument("--note", default="", help="a sentence for the page (what was measured "
+                        "where, what the numbers mean)")
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
     args = parser.parse_args()
     started = time.perf_counter()
@@ -199,8 +206,8 @@ def main() -> None:
                                       Path(tmp) / "official")
             measured["official full"] = official["full_steady_samples_per_s"]
             measured["official pure"] = official["pure_samples_per_s"]
-            if args.profile:
-                pure = official_pure_step(args.official, first, Path(tmp), args.profile)
+            if args.profile:  # the harness timed their step: one warm-up, then the profile
+                pure = official_pure_step(args.official, first, Path(tmp), args.profile, 1)
         if args.official and args.profile:
             profiles["official"] = pure["operators"]
         for cpu_amp in precisions:
@@ -273,7 +280,8 @@ def write_tables(args: argparse.Namespace, measured: dict[str, float],
         f"{setting} The full step is the engine's second epoch; the compute step runs the "
         "method on the same number of batches whose two views were augmented beforehand and "
         "already sit on the device. bf16 = `train.cpu_amp: true` (bf16 autocast on a CPU "
-        f"with AMX / AVX512-BF16). {theirs}{official}",
+        f"with AMX / AVX512-BF16). {theirs}{official} {gpu_pointer(args, ucla)} "
+        f"{args.note}".rstrip(),
         "",
         "| step | samples/s |",
         "|---|---|",
@@ -284,8 +292,22 @@ def write_tables(args: argparse.Namespace, measured: dict[str, float],
     rows += [{**common, "variant": f"{code} operators (fp32 model step)", "metric": "profile",
               "mean": None, "std": None, "values": operators}
              for code, operators in profiles.items()]
-    write_results(args.out, "throughput-nw-ucla" if ucla else "throughput", rows, markdown)
+    topic = args.topic or ("throughput-nw-ucla" if ucla else "throughput") + (
+        "-gpu" if pick_device(args.device).type == "cuda" else "")
+    write_results(args.out, topic, rows, markdown)
     print("\n".join(markdown))
+
+
+def gpu_pointer(args: argparse.Namespace, ucla: bool) -> str:
+    """On a CPU page: where the GPU rows are, or that none were measured yet."""
+    if pick_device(args.device).type == "cuda":
+        return ""
+    page = ("throughput-nw-ucla" if ucla else "throughput") + "-gpu.md"
+    shape = " --shape nw-ucla" if ucla else ""
+    where = (f"[{page}]({page})" if (args.out / page).is_file() else
+             f"{page} (not measured yet)")
+    return (f"On a GPU, `python benchmarks/throughput.py{shape} --device cuda --official "
+            f"PYTHON` writes {where}.")
 
 
 def time_table(profiles: dict[str, list[dict]], steps: int, top: int = 12) -> list[str]:
@@ -301,16 +323,22 @@ def time_table(profiles: dict[str, list[dict]], steps: int, top: int = 12) -> li
         op = by_code[code].get(name)
         return "–" if op is None else f"{op['ms_per_step']:.1f} ({100 * op['share']:.0f} %)"
 
-    def conv_share(code: str) -> float:
-        return 100 * sum(op["share"] for name, op in by_code[code].items()
-                         if "convolution" in name)
+    def conv_ms(code: str) -> float:
+        return sum(op["ms_per_step"] for name, op in by_code[code].items()
+                   if "convolution" in name)
 
+    totals = {code: sum(op["ms_per_step"] for op in ops.values())
+              for code, ops in by_code.items()}
     return ["", "## Where the time goes", "",
             f"Both codes' model step in fp32 (the compute and pure steps above), {steps} steps "
             "under torch.profiler: self CPU time per step by operator, the operators that weigh "
-            f"most in either code. Convolutions (forward + backward) take "
-            f"{conv_share('official'):.0f} % of the official step and "
-            f"{conv_share('skelssl'):.0f} % of skelssl's.", "",
+            f"most in either code. Convolutions (forward + backward, the same oneDNN kernels in "
+            f"both) take {100 * conv_ms('official') / totals['official']:.0f} % of the official "
+            f"step and {100 * conv_ms('skelssl') / totals['skelssl']:.0f} % of skelssl's: with "
+            "every other operator free, skelssl's step could be at most "
+            f"{totals['official'] / conv_ms('skelssl'):.2f}× the official one in fp32. More "
+            "takes fewer or cheaper convolutions: bf16 on a CPU that multiplies it natively, a "
+            "GPU, or (at NTU-60 shape) leaving out the empty second-person slots.", "",
             "| operator | official ms/step (share) | skelssl ms/step (share) |", "|---|---|---|",
             *[f"| `{name}` | {cell('official', name)} | {cell('skelssl', name)} |"
               for name in names]]
