@@ -31,8 +31,9 @@ def test_freed_large_blocks_are_reused_without_faulting_pages_in_again(monkeypat
         free(block)
         faults.append(_page_faults() - before)
     pages = size // resource.getpagesize()
-    assert faults[0] > pages // 2  # the first use faults its pages in
-    assert sum(faults[1:]) < pages // 4  # later ones reuse them (by default: every page again)
+    # the first use may fault its pages in (or reuse what earlier tests freed); later ones
+    # reuse them, where glibc would otherwise map and fault in every page again
+    assert sum(faults[1:]) < pages // 4
 
 
 def test_opting_out_leaves_the_allocator_alone(monkeypatch):
