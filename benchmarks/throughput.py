@@ -292,17 +292,21 @@ def write_tables(args: argparse.Namespace, measured: dict[str, float],
     rows += [{**common, "variant": f"{code} operators (fp32 model step)", "metric": "profile",
               "mean": None, "std": None, "values": operators}
              for code, operators in profiles.items()]
-    topic = args.topic or ("throughput-nw-ucla" if ucla else "throughput") + (
-        "-gpu" if pick_device(args.device).type == "cuda" else "")
-    write_results(args.out, topic, rows, markdown)
+    gpu = pick_device(args.device).type == "cuda"
+    write_results(args.out, args.topic or default_topic(ucla, gpu), rows, markdown)
     print("\n".join(markdown))
+
+
+def default_topic(ucla: bool, gpu: bool) -> str:
+    """The results page a shape and device write to."""
+    return ("throughput-nw-ucla" if ucla else "throughput") + ("-gpu" if gpu else "")
 
 
 def gpu_pointer(args: argparse.Namespace, ucla: bool) -> str:
     """On a CPU page: where the GPU rows are, or that none were measured yet."""
     if pick_device(args.device).type == "cuda":
         return ""
-    page = ("throughput-nw-ucla" if ucla else "throughput") + "-gpu.md"
+    page = default_topic(ucla, gpu=True) + ".md"
     shape = " --shape nw-ucla" if ucla else ""
     where = (f"[{page}]({page})" if (args.out / page).is_file() else
              f"{page} (not measured yet)")
