@@ -41,9 +41,10 @@ def add_layout(graph_class, layout: dict) -> None:
     graph_class.get_edge = get_edge
 
 
-def operator_profile(step, steps: int) -> list[dict]:
-    """Self CPU time of every operator over ``steps`` calls of ``step``, largest first:
-    operator, ms per step and share of the total."""
+def operator_profile(step, steps: int, least_share: float = 1e-3) -> list[dict]:
+    """Self CPU time by operator over ``steps`` calls of ``step``, largest first: operator, ms
+    per step and share of the total; operators under ``least_share`` are summed into one last
+    row, so that the rows still add up to the whole step."""
     from torch.profiler import ProfilerActivity, profile
 
     with profile(activities=[ProfilerActivity.CPU]) as prof:
@@ -51,8 +52,14 @@ def operator_profile(step, steps: int) -> list[dict]:
             step()
     events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
     total = sum(e.self_cpu_time_total for e in events) or 1.0
-    return [{"operator": e.key, "ms_per_step": e.self_cpu_time_total / 1e3 / steps,
-             "share": e.self_cpu_time_total / total} for e in events]
+    rows = [(e.key, e.self_cpu_time_total) for e in events]
+    kept = [(name, time) for name, time in rows if time / total >= least_share]
+    rest = rows[len(kept):]
+    if rest:
+        kept.append((f"{len(rest)} other operators, each under {100 * least_share:g} %",
+                     sum(time for _, time in rest)))
+    return [{"operator": name, "ms_per_step": time / 1e3 / steps, "share": time / total}
+            for name, time in kept]
 
 
 def main() -> None:
