@@ -12,7 +12,8 @@ An NW-UCLA epoch is a few seconds: one measurement moves by ±5 % with the machi
 the overhead itself. ``--repeats N`` measures both N times, alternating, and reports the
 medians (every value is kept in the JSON).
 
-Writes docs/results/throughput-methods.{json,md}. From the repository root:
+Writes docs/results/throughput-methods.{json,md} (``--topic`` names another page). From the
+repository root:
 
     python benchmarks/throughput_methods.py configs/skeletonclr/nw-ucla.yaml \\
         configs/aimclr/nw-ucla.yaml ...   # default: every method's NW-UCLA config
@@ -113,6 +114,9 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--repeats", type=int, default=3,
                         help="measurements of each, alternating; the medians are reported")
+    parser.add_argument("--topic", default="throughput-methods", help="results page name")
+    parser.add_argument("--note", default="", help="a sentence for the page (what was measured "
+                        "where, what the numbers mean)")
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
     args = parser.parse_args()
     started = time.perf_counter()
@@ -147,7 +151,7 @@ def main() -> None:
     c = rows[0]
     lines = ["# Pretraining throughput of every method", "",
              f"Command: `{c['command']}` · commit `{c['commit']}` · machine: {c['machine']} · "
-             f"wall time {wall} s.", "",
+             f"wall time {wall} s." + (f" {args.note}" if args.note else ""), "",
              "Full step: the engine's second epoch (read + preprocess + the method's step + "
              "backward + optimiser). Method step: the same on batches read and preprocessed "
              "beforehand (augmentations stay in the step: every method augments batched on "
@@ -159,7 +163,7 @@ def main() -> None:
               f"{r['full']:.1f} | {r['method_step']:.1f} | {r['overhead']:.3f} |" for r in rows]
     for row in rows:
         row["wall_time_s"] = wall
-    write_results(args.out, "throughput-methods", rows, lines)
+    write_results(args.out, args.topic, rows, lines)
     print("\n".join(lines))
 
 
