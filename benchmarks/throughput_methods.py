@@ -8,9 +8,9 @@ method step  = the same training step, backward and optimiser step on batches th
 overhead     = full time per sample ÷ method time per sample (target ≤ 1.10): what reading and
                preprocessing add to the method's own work, augmentations included.
 
-An NW-UCLA epoch is a few seconds: one measurement moves by ±5 % with the machine, as much as
-the overhead itself. ``--repeats N`` measures both N times, alternating, and reports the
-medians (every value is kept in the JSON).
+An NW-UCLA epoch is a few seconds: one measurement moves by ±5 % with the machine (up to ±15 %
+on a 2-core AVX2 CPU), as much as the overhead itself. ``--repeats N`` measures both N times,
+alternating, and reports the medians (every value is kept in the JSON).
 
 Writes docs/results/throughput-methods.{json,md} (``--topic`` names another page). From the
 repository root:
