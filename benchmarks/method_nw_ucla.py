@@ -5,12 +5,18 @@ Each ``--variant "LABEL=NAME[,config=PATH][,KEY=VALUE...]"`` is a leaderboard li
 way: pretraining on the training views, linear = ``--preset`` and 1-NN on the test view, final
 epoch; runs resume and keep their scores in ``recipe.json``), run on ``--seeds``; each
 ``--ablation`` (same form) runs on ``--ablation-seeds`` (one seed is enough for ablations and
-experiment-list items, and the table says so). All runs train ``--jobs`` at a time. Writes
-docs/results/<topic>.{json,md}; its rows carry ``"board": true`` and the leaderboard collects
-them. From the repository root:
+experiment-list items, and the table says so). Each ``--ensemble "LABEL=A+B+C"`` fuses the
+linear probes of the variants labelled A, B, C (one stream each) seed by seed with ``skelssl
+eval ensemble``'s weights, e.g. AimCLR's 3-stream ensemble. All runs train ``--jobs`` at a
+time. Writes docs/results/<topic>.{json,md}; its rows carry ``"board": true`` and the
+leaderboard collects them. From the repository root:
 
+    AIMCLR=config=configs/aimclr/nw-ucla.yaml
     python benchmarks/method_nw_ucla.py --topic aimclr-nw-ucla --jobs 2 \\
-        --variant "AimCLR · joint=aimclr,config=configs/aimclr/nw-ucla.yaml" \\
+        --variant "AimCLR · joint=aimclr,$AIMCLR" \\
+        --variant "AimCLR · motion=aimclr-motion,$AIMCLR,method.stream=motion" \\
+        --variant "AimCLR · bone=aimclr-bone,$AIMCLR,method.stream=bone" \\
+        --ensemble "AimCLR · 3-stream ensemble=AimCLR · joint+AimCLR · motion+AimCLR · bone" \\
         --ablation "AimCLR · joint w/o D³M=aimclr-nod3m,config=configs/aimclr/nw-ucla-no-d3m.yaml"
 """
 
@@ -23,6 +29,9 @@ from pathlib import Path
 
 from recipe_nw_ucla import Candidate, parse_candidate, train_pairs
 from results import cell, provenance, summary, write_results
+
+from skelssl.eval.ensemble import ensemble_eval
+from skelssl.eval.protocol import load_run
 
 
 def parse_variant(spec: str) -> tuple[str, Candidate]:
@@ -45,6 +54,30 @@ def board_rows(label: str, candidate: Candidate, rows: list[dict], preset: str) 
             {**common, "protocol": "knn", "k": 1, **summary([row["test_1nn"] for row in rows])}]
 
 
+def ensemble_rows(label: str, members: list[Candidate], seeds: list[int], runs: Path,
+                  preset: str) -> list[dict]:
+    """The leaderboard row (linear) of the fused probes of ``members``' runs, seed by seed."""
+    fused = []
+    for seed in seeds:
+        result = ensemble_eval([load_run(runs / f"{member.name}-seed{seed}")
+                                for member in members], preset, progress=False)
+        fused.append(result["ensembles"]["+".join(result["streams"])])
+    return [{"dataset": "nw-ucla", "split": "view3", "metric": "top1", "epoch": "final",
+             "board": True, "variant": label, "method": label.split(" ·")[0].lower(),
+             "config": str(members[0].config), "overrides": list(members[0].overrides),
+             "members": [member.name for member in members], "seeds": seeds,
+             "protocol": "linear", "preset": preset, **summary(fused)}]
+
+
+def parse_ensemble(spec: str, variants: dict[str, Candidate]) -> tuple[str, list[Candidate]]:
+    label, _, members = spec.partition("=")
+    unknown = [member for member in members.split("+") if member not in variants]
+    if not members or unknown:
+        raise SystemExit(f"--ensemble {spec!r}: expected LABEL=VARIANT+VARIANT[+...] with "
+                         f"labels of --variant (unknown: {', '.join(unknown) or 'none given'})")
+    return label, [variants[member] for member in members.split("+")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--topic", required=True, help="the results page, e.g. aimclr-nw-ucla")
@@ -52,6 +85,8 @@ def main() -> None:
                         metavar="LABEL=NAME[,config=PATH][,KEY=VALUE]")
     parser.add_argument("--ablation", action="append", default=[],
                         metavar="LABEL=NAME[,config=PATH][,KEY=VALUE]")
+    parser.add_argument("--ensemble", action="append", default=[],
+                        metavar="LABEL=VARIANT+VARIANT[+...]")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--ablation-seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--preset", default="crrl-std", help="the dataset's linear probe")
@@ -63,6 +98,8 @@ def main() -> None:
     variants = [parse_variant(spec) for spec in args.variant + args.ablation]
     if not variants:
         raise SystemExit("give at least one --variant or --ablation")
+    ensembles = [parse_ensemble(spec, dict(variants[:len(args.variant)]))
+                 for spec in args.ensemble]
     runs = args.runs or Path("runs") / args.topic
     started = time.perf_counter()
     common = provenance()
@@ -79,6 +116,11 @@ def main() -> None:
         minutes = new[0]["pretrain_s_per_seed"] / 60
         table.append(f"| {label} | {settings} | {cell(new[0])} | {cell(new[1])} | "
                      f"{len(mine)} | {minutes:.0f} |")
+    for label, members in ensembles:
+        new = ensemble_rows(label, members, args.seeds, runs, args.preset)
+        rows += [{**common, **row} for row in new]
+        table.append(f"| {label} | ensemble of {' + '.join(m.name for m in members)} | "
+                     f"{cell(new[0])} | – | {len(args.seeds)} | – |")
     wall = round(time.perf_counter() - started, 1)
     rows = [{**row, "wall_time_s": wall} for row in rows]
     markdown = [
