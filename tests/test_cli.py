@@ -13,6 +13,7 @@ runner = CliRunner()
 CRRL_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "crrl" / "nw-ucla.yaml"
 
 
+@pytest.mark.slow
 def test_prepare_and_inspect_synthetic_with_pictures(tmp_path):
     out = tmp_path / "syn"
     result = runner.invoke(app, ["prepare", "synthetic", "--out", str(out), "--per-class", "3"])
@@ -46,6 +47,7 @@ def test_help_paragraphs_are_unwrapped_and_example_blocks_kept():
     assert "\n   skelssl pretrain --resume runs/skeletonclr/nw-ucla-seed0" in wide
 
 
+@pytest.mark.slow
 def test_user_errors_are_one_line_and_exit_2(tmp_path):
     cmd = [sys.executable, "-c", "from skelssl.cli import main; main()"]
     bad = subprocess.run(cmd + ["prepare", "ntu61", "--out", str(tmp_path / "x")],
@@ -84,6 +86,7 @@ def test_user_and_file_errors_are_one_line_and_bugs_are_not(monkeypatch, capsys,
 
 
 @needs_ucla
+@pytest.mark.slow
 def test_nw_ucla_from_the_command_line(tmp_path):
     out = tmp_path / "ucla"
     result = runner.invoke(app, ["prepare", "nw-ucla", "--raw", str(NW_UCLA), "--out", str(out)])
@@ -93,6 +96,7 @@ def test_nw_ucla_from_the_command_line(tmp_path):
     assert "min 1 · median 31" in result.output and "classes   10" in result.output
 
 
+@pytest.mark.slow
 def test_pretrain_then_evaluate_from_the_command_line(tmp_path, prepared_synthetic):
     from skelssl.config import dump_config, load_config
 
@@ -147,6 +151,7 @@ def test_pretrain_then_evaluate_from_the_command_line(tmp_path, prepared_synthet
     assert result.exit_code != 0 and "this run has ['joint']" in result.output
 
 
+@pytest.mark.slow
 def test_config_mistakes_exit_2_naming_the_key(tmp_path, prepared_synthetic):
     import yaml
 
@@ -174,6 +179,7 @@ def test_demo_runs_end_to_end(tmp_path):
     assert (results / "tsne-random-motion-test.png").is_file()
 
 
+@pytest.mark.slow
 def test_a_two_stage_config_runs_resumes_and_evaluates_from_the_command_line(
         tmp_path, prepared_synthetic):
     tiny = ["--set", "encoder.hidden_size=4", "--set", f"data.path={prepared_synthetic}",

@@ -98,6 +98,7 @@ def test_damaged_ntu_files_stop_preparation_unless_skipped(tmp_path):
 
 
 @needs_ucla
+@pytest.mark.slow
 def test_nw_ucla_prepares_completely(tmp_path):
     out, _ = prepare("nw-ucla", tmp_path / "ucla", PrepareOptions(raw=NW_UCLA, workers=2))
     data = PreparedDataset.open(out)

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from skelssl.data.synthetic import CLASS_NAMES, make_sample, make_synthetic
 
@@ -51,6 +52,7 @@ def ridge_accuracy(x_train, y_train, x_test, y_test, alpha=0.1):
     return float(((b @ w).argmax(1) == y_test).mean())
 
 
+@pytest.mark.slow
 def test_not_solvable_from_the_mean_pose():
     data = make_synthetic(per_class=40, seed=11)
     labels = np.array([s.label for s in data.sequences])

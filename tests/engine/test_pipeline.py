@@ -54,6 +54,7 @@ def test_every_table_viii_variant_trains_and_evaluates(variant, tmp_path, prepar
     assert 0 <= result["top1"] <= 100 and result["method"] == "crrl"
 
 
+@pytest.mark.slow
 def test_init_and_teacher_come_from_the_earlier_stage(tmp_path, prepared_synthetic):
     frozen = {"lr": 0.0, "weight_decay": 0.0}  # stage 2 cannot move: it must equal its source
     train(tiny("nw-ucla-cml-pretrain-ser", prepared_synthetic, **frozen), tmp_path / "init")
@@ -70,6 +71,7 @@ def test_init_and_teacher_come_from_the_earlier_stage(tmp_path, prepared_synthet
     assert config.method.teacher == str(tmp_path / "crrl" / "cml")
 
 
+@pytest.mark.slow
 def test_a_later_stage_resumes_exactly_and_finished_stages_are_skipped(tmp_path,
                                                                       prepared_synthetic):
     whole = tiny("nw-ucla", prepared_synthetic)

@@ -40,6 +40,7 @@ def test_a_second_training_process_cannot_take_a_locked_run(tmp_path, prepared_s
     pretrain(config, tmp_path / "run", progress=False)  # released: trains
 
 
+@pytest.mark.slow
 def test_a_damaged_last_checkpoint_falls_back_to_the_previous_epoch(tmp_path, prepared_synthetic,
                                                                      capsys):
     config = load_config(tiny_config(prepared_synthetic, train={"epochs": 2}))

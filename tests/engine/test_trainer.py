@@ -163,6 +163,7 @@ def test_two_process_ddp_gathers_keys_from_both(tmp_path, prepared_synthetic):
     assert state["history"][0]["samples_per_s"] > 0
 
 
+@pytest.mark.slow
 def test_overrides_given_on_resume_are_recorded_in_the_config(tmp_path, prepared_synthetic):
     config = load_config(tiny_config(prepared_synthetic, train={"epochs": 1}))
     pretrain(config, tmp_path / "run", progress=False)

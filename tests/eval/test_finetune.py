@@ -52,6 +52,7 @@ def test_finetuning_starts_exactly_from_the_pretrained_encoder(run_dir):
     assert result["weights"] == "trained" and scratch["weights"] == "random"
 
 
+@pytest.mark.slow
 def test_finetuning_on_a_fraction_trains_every_weight_and_resumes(run_dir):
     result = finetune(run_dir, label_fraction=0.5, draw=1, epochs=2, progress=False)
     out = run_dir / "finetune" / "crossclr-trained-joint-50pct-draw1"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from skelssl.eval.protocol import load_run
 
 
@@ -21,6 +23,7 @@ def test_the_isc_linear_protocol_trains_on_crops_and_tests_on_centre_crops(tiny_
     assert linear.get_preset("isc").crops and linear.get_preset("isc").epochs == 80
 
 
+@pytest.mark.slow
 def test_two_representations_fuse_like_streams(tmp_path, prepared_synthetic, fast_preset):
     """ISC's Table 10: the logits of the sequence and graph probes, summed with weights."""
     from conftest import tiny_config
@@ -42,6 +45,7 @@ def test_two_representations_fuse_like_streams(tmp_path, prepared_synthetic, fas
     assert 0 <= result["ensembles"]["sequence+graph"] <= 100
 
 
+@pytest.mark.slow
 def test_knn_and_retrieval_on_centre_crops_are_their_own_results(tiny_run):
     import subprocess
     import sys

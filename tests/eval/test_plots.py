@@ -30,6 +30,7 @@ def test_balanced_subset_takes_evenly_from_each_class():
     np.testing.assert_array_equal(balanced_subset(labels, 50), np.arange(20))
 
 
+@pytest.mark.slow
 def test_tsne_keeps_well_separated_clusters_apart():
     generator = torch.Generator().manual_seed(0)
     centres = torch.randn(3, 16, generator=generator)

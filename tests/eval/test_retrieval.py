@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from skelssl.eval.knn import knn_predict
@@ -39,6 +40,7 @@ def test_top1_is_one_nearest_neighbour_accuracy():
     assert scores["recall@1"] <= scores["recall@5"] <= scores["recall@10"] <= 100
 
 
+@pytest.mark.slow
 def test_the_protocol_on_a_run(tiny_run):
     run = load_run(tiny_run)
     result = retrieval_eval(run, "joint")

@@ -109,6 +109,7 @@ def test_the_dataset_anchor_survives_a_reload():
     assert fresh.dataset_motion.shape == (1, 3, 12, 25, 2)
 
 
+@pytest.mark.slow
 def test_every_switch_trains(prepared_synthetic):
     for options in ({"mats": False}, {"offline_pooling": "mix"}, {"offline_pooling": "global"},
                     {"online_pooling": "safp"}, {"actionlet_features": "dense"},
@@ -119,6 +120,7 @@ def test_every_switch_trains(prepared_synthetic):
         out["loss"].backward()
 
 
+@pytest.mark.slow
 def test_stage_two_starts_both_encoders_from_the_aimclr_run(tmp_path, prepared_synthetic):
     aim = tiny_config(prepared_synthetic, train={"epochs": 1})
     aim["method"] = {"name": "aimclr", "queue_size": 32, "projection_dim": 8, "momentum": 0.9,
@@ -177,6 +179,7 @@ def test_the_actionlet_pictures_render(tmp_path, prepared_synthetic):
     assert refused.returncode != 0 and "--sample 999: the test split has" in refused.stderr
 
 
+@pytest.mark.slow
 def test_region_features_pool_the_maps_three_ways(tmp_path, prepared_synthetic):
     values = tiny_config(prepared_synthetic, train={"epochs": 1})
     values["method"] = {"name": "actclr", "queue_size": 32, "projection_dim": 8}

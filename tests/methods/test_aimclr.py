@@ -101,6 +101,7 @@ def aimclr_config(data_path, epochs: int = 3):
     return load_config(values)
 
 
+@pytest.mark.slow
 def test_resume_after_the_switch_is_exact_and_keeps_mining(tmp_path, prepared_synthetic):
     config = aimclr_config(prepared_synthetic)
     whole = pretrain(config, tmp_path / "whole", progress=False)

@@ -119,6 +119,7 @@ def crossclr_config(data_path, streams, **train):
 
 
 @pytest.mark.parametrize("streams", [("joint", "motion"), ("joint", "motion", "bone")])
+@pytest.mark.slow
 def test_pretrain_across_the_switch_then_evaluate_the_ensemble(tmp_path, prepared_synthetic,
                                                                fast_preset, streams):
     config = crossclr_config(prepared_synthetic, streams)
@@ -133,6 +134,7 @@ def test_pretrain_across_the_switch_then_evaluate_the_ensemble(tmp_path, prepare
     assert result["weights"]["joint"] == 0.6 and result["weights"]["motion"] == 0.4
 
 
+@pytest.mark.slow
 def test_resume_after_the_switch_is_exact_and_keeps_mining(tmp_path, prepared_synthetic):
     config = crossclr_config(prepared_synthetic, ("joint", "bone"), epochs=3)
     whole = pretrain(config, tmp_path / "whole", progress=False)
@@ -152,6 +154,7 @@ def test_ensemble_fuses_weighted_logits_and_needs_a_weight_per_stream():
         fuse_logits(logits, {"joint": 1.0})
 
 
+@pytest.mark.slow
 def test_ensemble_of_single_stream_runs_refuses_a_repeated_stream(tmp_path, prepared_synthetic,
                                                                   fast_preset):
     config = load_config(tiny_config(prepared_synthetic, train={"epochs": 1}))
@@ -162,6 +165,7 @@ def test_ensemble_of_single_stream_runs_refuses_a_repeated_stream(tmp_path, prep
                       progress=False)
 
 
+@pytest.mark.slow
 def test_ensemble_command_fuses_independent_single_stream_runs(tmp_path, prepared_synthetic,
                                                               fast_preset):
     from typer.testing import CliRunner

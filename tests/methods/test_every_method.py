@@ -107,7 +107,13 @@ def pairs_of(method: str) -> list[str]:
     return [e for m, e in pairs() if m == method]
 
 
-@pytest.mark.parametrize("method, encoder", pairs())
+def pairs_agcn_slow() -> list:
+    """``pairs()``, the 2s-AGCN ones marked slow (several seconds each on two cores)."""
+    return [pytest.param(method, encoder, marks=pytest.mark.slow) if encoder == "agcn"
+            else (method, encoder) for method, encoder in pairs()]
+
+
+@pytest.mark.parametrize("method, encoder", pairs_agcn_slow())
 def test_a_few_sgd_steps_lower_the_loss(method, encoder):
     """A fixed objective: the same batch and augmentation draws, and everything that is not
     trained by gradient (queues, momentum encoders, BN statistics) reset before every step

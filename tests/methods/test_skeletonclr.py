@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from conftest import factory
@@ -54,6 +55,7 @@ def mean_cosine(method, x):
     return (z @ z.t()).mean().item()
 
 
+@pytest.mark.slow
 def test_training_spreads_embeddings_and_lowers_the_loss_once_the_queue_holds_real_keys():
     data = batches()
     method = tiny_method(queue=64)
