@@ -41,12 +41,17 @@ def parse_variant(spec: str) -> tuple[str, Candidate]:
     return label, parse_candidate(candidate, Path("configs/skeletonclr/nw-ucla.yaml"))
 
 
+def board_fields(label: str, candidate: Candidate, seeds: list[int]) -> dict:
+    """What every leaderboard row of this page says about its line and its seeds."""
+    return {"dataset": "nw-ucla", "split": "view3", "metric": "top1", "epoch": "final",
+            "board": True, "variant": label, "method": label.split(" ·")[0].lower(),
+            "config": str(candidate.config), "overrides": list(candidate.overrides),
+            "seeds": seeds}
+
+
 def board_rows(label: str, candidate: Candidate, rows: list[dict], preset: str) -> list[dict]:
     """Leaderboard rows (linear, 1-NN) of one variant's per-seed scores."""
-    common = {"dataset": "nw-ucla", "split": "view3", "metric": "top1", "epoch": "final",
-              "board": True, "variant": label, "method": label.split(" ·")[0].lower(),
-              "config": str(candidate.config), "overrides": list(candidate.overrides),
-              "seeds": [row["seed"] for row in rows],
+    common = {**board_fields(label, candidate, [row["seed"] for row in rows]),
               "pretrain_s_per_seed": round(statistics.mean(r["pretrain_s"] for r in rows), 1),
               "trained_on": sorted({row.get("trained_on", "?") for row in rows})}
     return [{**common, "protocol": "linear", "preset": preset,
@@ -62,20 +67,19 @@ def ensemble_rows(label: str, members: list[Candidate], seeds: list[int], runs: 
         result = ensemble_eval([load_run(runs / f"{member.name}-seed{seed}")
                                 for member in members], preset, progress=False)
         fused.append(result["ensembles"]["+".join(result["streams"])])
-    return [{"dataset": "nw-ucla", "split": "view3", "metric": "top1", "epoch": "final",
-             "board": True, "variant": label, "method": label.split(" ·")[0].lower(),
-             "config": str(members[0].config), "overrides": list(members[0].overrides),
-             "members": [member.name for member in members], "seeds": seeds,
+    return [{**board_fields(label, members[0], seeds),
+             "members": [member.name for member in members],
              "protocol": "linear", "preset": preset, **summary(fused)}]
 
 
 def parse_ensemble(spec: str, variants: dict[str, Candidate]) -> tuple[str, list[Candidate]]:
-    label, _, members = spec.partition("=")
-    unknown = [member for member in members.split("+") if member not in variants]
+    label, _, joined = spec.partition("=")
+    members = joined.split("+") if joined else []
+    unknown = [member for member in members if member not in variants]
     if not members or unknown:
         raise SystemExit(f"--ensemble {spec!r}: expected LABEL=VARIANT+VARIANT[+...] with "
                          f"labels of --variant (unknown: {', '.join(unknown) or 'none given'})")
-    return label, [variants[member] for member in members.split("+")]
+    return label, [variants[member] for member in members]
 
 
 def main() -> None:
