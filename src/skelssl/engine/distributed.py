@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from dataclasses import dataclass
 
@@ -57,6 +58,20 @@ def start(device_name: str) -> Context:
 def stop(context: Context) -> None:
     if context.distributed and dist.is_initialized():
         dist.destroy_process_group()
+
+
+def data_parallel(module: nn.Module, context: Context) -> nn.Module:
+    """``module`` wrapped in DDP when distributed (gradients averaged across processes, buffers
+    left to each process after the start), else ``module`` itself."""
+    if not context.distributed:
+        return module
+    device_ids = [context.device] if context.device.type == "cuda" else None
+    # torch >= 2.13 names the switch forward_sync_buffers (and warns on the old name)
+    if "forward_sync_buffers" in inspect.signature(nn.parallel.DistributedDataParallel).parameters:
+        return nn.parallel.DistributedDataParallel(module, device_ids=device_ids,
+                                                   forward_sync_buffers=False)
+    return nn.parallel.DistributedDataParallel(module, device_ids=device_ids,
+                                               broadcast_buffers=False)
 
 
 def sum_across(values: torch.Tensor, context: Context) -> torch.Tensor:

@@ -102,7 +102,9 @@ def pretrain(config: RunConfig, run_dir: str | Path, resume: bool = False,
     context = distributed.start(config.train.device)
     try:
         with RunLock(run_dir) if context.is_main else contextlib.nullcontext():
-            return _pretrain(config, run_dir, resume, until_epoch, progress, context)
+            history = _pretrain(config, run_dir, resume, until_epoch, progress, context)
+        distributed.barrier(context)  # no process leaves the group while another still works
+        return history
     finally:
         distributed.stop(context)
 
@@ -147,11 +149,7 @@ def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int |
     if context.is_main:
         for warning in schedule_warnings(config.train):
             print(f"warning: {warning}", file=sys.stderr, flush=True)
-    step_module: nn.Module = _Step(method)
-    if context.distributed:
-        step_module = nn.parallel.DistributedDataParallel(
-            step_module, device_ids=[device] if device.type == "cuda" else None,
-            broadcast_buffers=False)
+    step_module = distributed.data_parallel(_Step(method), context)
     preprocess = preprocess_for(config.data, data.layout)
     board = TensorBoard(run_dir, enabled=context.is_main)
     stop = config.train.epochs if until_epoch is None else min(until_epoch, config.train.epochs)
