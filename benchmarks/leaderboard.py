@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,8 +66,6 @@ NAMED = {"SkeletonCLR-joint": "SkeletonCLR · joint", "SkeletonCLR": "SkeletonCL
          "CRRL": "CRRL", "SkeletonCLR (finetuned)": "SkeletonCLR · joint",
          "SkeletonCLR architecture from scratch": "random weights · stgcn · joint"}
 
-# The NW-UCLA recipe (docs/results/quality-nw-ucla.md) dropped ST-GCN's dropout from these
-# configs; the pages measured before it stand with the dropout they had.
 # The NW-UCLA recipe changed after some pages were written (docs/results/quality-nw-ucla.md):
 # first no dropout, then a 10-epoch warm-up. These overrides restore what older pages measured.
 WITHOUT_WARMUP = ("train.warmup_epochs=0",)
@@ -172,13 +171,16 @@ def collect(results: Path, dataset: str) -> dict[tuple[str, str, tuple[str, ...]
             if label is None or where is None:
                 continue
             config = row.get("config") or source.config or CONFIG_OF[label]
-            key = (label, config, tuple(row.get("overrides") or
-                                        source.measured_with.get(config, ())))
+            # a remark in brackets ("... (best on validation)") does not make another line
+            key = (re.sub(r" \([^()]*\)$", "", label), config, tuple(row.get("overrides") or
+                                                       source.measured_with.get(config, ())))
             line = lines.setdefault(key, Line(label, config, key[2], source.epochs))
             name, same_probe = where
             if name in line.cells and not better(row, same_probe, line, name):
                 continue
             line.cells[name] = row
+            if name == "linear":
+                line.label = label  # the line is named as the row its linear cell shows
             if same_probe:
                 line.other_probe.pop(name, None)
             else:
@@ -347,7 +349,8 @@ def main() -> None:
         "chosen on the test split. Three pretraining seeds unless a cell says otherwise. Each "
         "row states its config, its preprocessing (the letters below: a learned encoder sees "
         "exactly the input its floor row sees) and its pretraining schedule (epochs; when a "
-        "setting was measured with several schedules, the longest stands). Cost = pretraining "
+        "setting was measured with several schedules, the longest stands; when it was measured "
+        "again on more seeds, the line shows the most seeds). Cost = pretraining "
         "wall-clock hours per seed on the 2-core CPU of the benchmarks (– where not recorded).",
         "",
         "**Floors.** *raw coordinates*: the preprocessed input itself, flattened, by the same "

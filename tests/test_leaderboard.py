@@ -1,0 +1,37 @@
+"""benchmarks/leaderboard.py: how results rows become leaderboard lines."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).parents[1] / "benchmarks" / "leaderboard.py"
+
+
+def load_leaderboard():
+    spec = importlib.util.spec_from_file_location("leaderboard", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["leaderboard"] = module  # dataclasses look their module up while defining
+    spec.loader.exec_module(module)
+    return module
+
+
+def board_row(variant: str, seeds: list[int], mean: float, protocol: str = "linear") -> dict:
+    return {"dataset": "nw-ucla", "board": True, "variant": variant, "epoch": "final",
+            "metric": "top1", "config": "configs/viewclr/nw-ucla.yaml", "overrides": [],
+            "seeds": seeds, "protocol": protocol, "preset": "crrl-std", "k": 1, "mean": mean}
+
+
+def test_a_remark_in_brackets_joins_the_line_of_the_same_setting(tmp_path):
+    leaderboard = load_leaderboard()
+    (tmp_path / "first-look.json").write_text(json.dumps(
+        [board_row("ViewCLR · wide", [0], 75.4), board_row("ViewCLR · wide", [0], 70.0, "knn")]))
+    (tmp_path / "three-seeds.json").write_text(json.dumps(
+        [board_row("ViewCLR · wide (best on validation)", [0, 1, 2], 71.4),
+         board_row("ViewCLR · wide (best on validation)", [0, 1, 2], 70.3, "knn"),
+         board_row("ViewCLR · (a,b) random", [0], 60.0)]))
+    lines = leaderboard.collect(tmp_path, "nw-ucla")
+    labels = sorted(line.label for line in lines.values())
+    assert labels == ["ViewCLR · (a,b) random", "ViewCLR · wide (best on validation)"]
+    wide = next(line for line in lines.values() if line.label.startswith("ViewCLR · wide"))
+    assert wide.cells["linear"]["mean"] == 71.4 and wide.cells["knn"]["mean"] == 70.3
