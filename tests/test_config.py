@@ -79,6 +79,7 @@ def test_wrong_types_and_values_are_rejected_with_the_key():
      "'crossclr', 'crrl', 'isc', 'crossclr-std', 'crrl-std', 'isc-std'"),
     ("method", "stream", "bones", "'joint', 'motion', 'bone', 'velocity', 'bone_motion'"),
     ("encoder", "center_distance", "hops", "'graph', 'max_hop'"),
+    ("encoder", "weight_init", "xavier", "'normal', 'kaiming'"),
 ])
 def test_choice_fields_list_the_allowed_values(section, key, value, allowed):
     with pytest.raises(ConfigError, match=rf"config\.{section}\.{key}: '{value}' is not one of "

@@ -22,7 +22,8 @@ def test_encoder_pt_describes_each_encoder(tiny_run):
     (name, description), = file.descriptions().items()
     assert name == "joint" and file.epoch == 1
     assert description["encoder"] == {"name": "stgcn", "hidden_channels": 4, "feature_dim": 16,
-                                      "dropout": 0.5, "center_distance": "graph"}
+                                      "dropout": 0.5, "center_distance": "graph",
+                                      "weight_init": "normal"}
     assert (description["stream"], description["in_channels"], description["persons"],
             description["feature_dim"]) == ("joint", 3, 2, 16)
     assert description["layout"]["name"] == "ntu25"

@@ -36,3 +36,20 @@ def test_persons_are_averaged_and_absent_order_does_not_matter():
 def test_projection_head():
     head = projection_head(256, 256, 128)
     assert head(torch.randn(5, 256)).shape == (5, 128)
+
+
+@pytest.mark.parametrize("weight_init", ["normal", "kaiming"])
+def test_weight_init_draws_each_convolution_from_its_scheme(weight_init):
+    torch.manual_seed(0)
+    model = STGCN("ntu25", hidden_channels=16, feature_dim=256, weight_init=weight_init)
+    temporal = model.blocks[8].tcn[2]  # 64 → 64 channels, 9×1 kernel: 36,864 weights
+    fan_out = temporal.out_channels * 9
+    expected = 0.02 if weight_init == "normal" else (2.0 / fan_out) ** 0.5  # 0.02 | 0.059
+    assert temporal.weight.std().item() == pytest.approx(expected, rel=0.05)
+    assert temporal.weight.mean().abs().item() < 0.1 * expected
+    assert not temporal.bias.any()
+    norm = model.blocks[8].tcn[3]
+    if weight_init == "kaiming":
+        assert torch.equal(norm.weight, torch.ones_like(norm.weight))
+    else:
+        assert 0 < (norm.weight - 1).abs().max().item() < 0.2  # N(1, 0.02)

@@ -21,20 +21,10 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from skelssl.models.init import bn_init, conv_init
 from skelssl.models.masking import FrameMask, MapEncoder
 from skelssl.schema import AtLeastOne
 from skelssl.skeleton import Layout, load_layout
-
-
-def conv_init(conv: nn.Conv2d) -> None:
-    nn.init.kaiming_normal_(conv.weight, mode="fan_out")
-    if conv.bias is not None:
-        nn.init.zeros_(conv.bias)
-
-
-def bn_init(bn: nn.BatchNorm1d | nn.BatchNorm2d, scale: float) -> None:
-    nn.init.constant_(bn.weight, scale)
-    nn.init.zeros_(bn.bias)
 
 
 class AdaptiveGraphConv(nn.Module):

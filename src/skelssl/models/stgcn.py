@@ -5,6 +5,10 @@ ReLU. Ten blocks of widths w, w, w, w, 2w (s2), 2w, 2w, 4w (s2), 4w, feature_dim
 averaged over (T', V) and then over persons. ``hidden_channels=16`` is the papers' 1/4 width
 (0.82 M parameters on NTU with feature_dim 256; 3.08 M at full width 64). Frames beyond a
 sample's length are masked before every temporal convolution and left out of the pooling.
+Weights start as the released code's (N(0, 0.02)) or, with ``weight_init: kaiming``, as the
+released 2s-AGCN code's (Kaiming fan-out convolutions, BatchNorm at 1): with BatchNorm after
+every convolution a smaller weight norm means a larger effective step, so the two start
+training at very different effective learning rates.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import ClassVar, Literal
 import torch
 from torch import nn
 
-from skelssl.models.init import init_stgcn_weights
+from skelssl.models.init import init_kaiming_weights, init_stgcn_weights
 from skelssl.models.masking import FrameMask, MapEncoder
 from skelssl.schema import AtLeastOne, DropRate
 from skelssl.skeleton import Layout, load_layout
@@ -92,6 +96,7 @@ class STGCNConfig:
     feature_dim: AtLeastOne = 256
     dropout: DropRate = 0.5
     center_distance: Literal["graph", "max_hop"] = "graph"  # paper | released ST-GCN code
+    weight_init: Literal["normal", "kaiming"] = "normal"  # released ST-GCN code | 2s-AGCN's
 
 
 class STGCN(MapEncoder):
@@ -102,7 +107,8 @@ class STGCN(MapEncoder):
 
     def __init__(self, layout: Layout | str = "ntu25", in_channels: int = 3,
                  hidden_channels: int = 16, feature_dim: int = 256, dropout: float = 0.5,
-                 center_distance: Literal["graph", "max_hop"] = "graph") -> None:
+                 center_distance: Literal["graph", "max_hop"] = "graph",
+                 weight_init: Literal["normal", "kaiming"] = "normal") -> None:
         super().__init__()
         layout = load_layout(layout)
         adjacency = torch.tensor(layout.adjacency(center_distance=center_distance))
@@ -117,14 +123,17 @@ class STGCN(MapEncoder):
                        residual=i > 0)
             for i, (cin, cout, stride) in enumerate(plan))
         self.feature_dim: int = feature_dim
-        init_stgcn_weights(self)
+        if weight_init == "kaiming":
+            init_kaiming_weights(self)
+        else:
+            init_stgcn_weights(self)
 
     @classmethod
     def from_config(cls, config: STGCNConfig, *, layout: Layout, in_channels: int,
                     persons: int) -> STGCN:
         """Build from a config section (persons are folded into the batch, any number works)."""
         return cls(layout, in_channels, config.hidden_channels, config.feature_dim,
-                   config.dropout, config.center_distance)
+                   config.dropout, config.center_distance, config.weight_init)
 
     def _maps(self, x: torch.Tensor, lengths: torch.Tensor | None
               ) -> tuple[torch.Tensor, FrameMask]:
