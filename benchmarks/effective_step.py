@@ -75,10 +75,11 @@ def measure(candidate: Candidate, epochs: int, seed: int, runs: Path) -> list[di
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--candidate", action="append", required=True)
+    parser.add_argument("--candidate", action="append", required=True,
+                        metavar="NAME[,config=PATH][,KEY=VALUE...]", help="repeatable")
     parser.add_argument("--config", type=Path, default=Path("configs/skeletonclr/nw-ucla.yaml"))
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=3, help="epochs measured, one at a time")
+    parser.add_argument("--seed", type=int, default=0, help="the initialisation compared")
     parser.add_argument("--runs", type=Path, default=Path("runs/effective-step"))
     parser.add_argument("--topic", default="effective-step-nw-ucla")
     parser.add_argument("--note", default="")
