@@ -175,8 +175,9 @@ def split_floors(path: Path, overrides: tuple[str, ...], seeds: list[int], runs:
     floors = {"raw coordinates": {nearest_key: [top1(nearest, labels["test"])],
                                   linear_key: [probe(features, labels, preset)]},
               "random weights": {nearest_key: [], linear_key: []}}
+    setting = "-".join([path.stem, *overrides]).replace("/", "_")  # pages may share ``runs``
     for seed in seeds:
-        run_dir = runs / f"random-seed{seed}"
+        run_dir = runs / f"random-{setting}-seed{seed}"
         if not (run_dir / "encoder.pt").is_file():
             values = candidate_values(path, [*overrides, "train.epochs=0"], seed, split)
             pretrain(load_config(values, where=str(path)), run_dir, progress=False)
