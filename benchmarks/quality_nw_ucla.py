@@ -4,12 +4,14 @@ Reads results this folder already holds and writes docs/results/quality-nw-ucla.
 
 - the search: every candidate of the validation-split pages (``--search``, written by
   ``benchmarks/recipe_nw_ucla.py``), mean ± std of val linear and 1-NN, the chosen one marked;
-- the final numbers on the test view: for each method the old recipe (its benchmark page), the
-  new one (``--test``, written by ``recipe_nw_ucla.py --split test``; ``--recipe METHOD=NAME``
-  names its candidate) and the floors of its preprocessing (floors-nw-ucla.json).
+- the final numbers on the test view: for each method the old recipe (its benchmark page),
+  every candidate run on the test view (``--test``, pages written by
+  ``recipe_nw_ucla.py --split test``; ``--recipe METHOD=NAME`` names the new recipe among them)
+  and the floors of its preprocessing (floors-nw-ucla.json; a candidate with an encoder of its
+  own brings the random-weight floor of its test page).
 
-The JSON holds the new recipes' test numbers as result rows the leaderboard reads. From the
-repository root:
+The JSON holds every test candidate's numbers as result rows the leaderboard reads, with the
+overrides it still needs against today's config. From the repository root:
 
     python benchmarks/quality_nw_ucla.py --search recipe-nw-ucla recipe-nw-ucla-3seeds \\
         --test recipe-nw-ucla-test --recipe "SkeletonCLR · joint=dropout0"
@@ -24,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from results import cell, provenance, summary, write_results
+
+from skelssl.config import apply_overrides, read_yaml
 
 
 @dataclass(frozen=True)
@@ -74,21 +78,88 @@ def floor_numbers(results: Path, method: Method) -> dict[str, tuple[dict | None,
             for variant in ("raw coordinates", "random weights")}
 
 
-def new_rows(test: list[dict], method: Method, candidate: str) -> list[dict]:
+def still_needed(config: str, overrides: list[str]) -> list[str]:
+    """The overrides that still change ``config`` as it stands today (a candidate the config
+    has since adopted needs none)."""
+    return [override for override in overrides
+            if apply_overrides(read_yaml(config), [override]) != read_yaml(config)]
+
+
+def candidates(test: dict[str, list[dict]], method: Method) -> dict[tuple[str, str], list[dict]]:
+    """(topic, candidate) → the per-seed test rows of every candidate of this method."""
+    found: dict[tuple[str, str], list[dict]] = {}
+    for topic, rows in test.items():
+        for row in rows:
+            if "candidate" in row and "test_linear" not in row:
+                raise SystemExit(f"--test {topic}: not a test-view page (expected one written "
+                                 "by recipe_nw_ucla.py --split test)")
+            if "candidate" in row and Path(row["config"]).parent == Path(method.config).parent:
+                found.setdefault((topic, row["candidate"]), []).append(row)
+    return found
+
+
+def test_rows(mine: list[dict], method: Method, name: str) -> list[dict]:
     """Leaderboard rows (linear, 1-NN) of a candidate's per-seed test scores."""
-    mine = [row for row in test if row.get("candidate") == candidate]
-    if not mine:
-        raise SystemExit(f"--recipe {method.label}={candidate}: no such candidate in --test")
+    config = mine[0]["config"]
     common = {"method": method.method, "dataset": "nw-ucla", "split": "view3",
-              "metric": "top1", "epoch": "final", "variant": method.label, "recipe": candidate,
-              "config": method.config, "overrides": [], "candidate_overrides":
-              mine[0]["overrides"], "seeds": [row["seed"] for row in mine],
+              "metric": "top1", "epoch": "final", "variant": method.label, "recipe": name,
+              "config": config, "overrides": still_needed(config, mine[0]["overrides"]),
+              "candidate_overrides": mine[0]["overrides"],
+              "seeds": [row["seed"] for row in mine],
               "pretrain_s_per_seed": round(statistics.mean(row["pretrain_s"] for row in mine), 1),
               "trained_on": sorted({row.get("trained_on", "?") for row in mine}),
               "commit_trained": mine[0].get("commit")}
     return [{**common, "protocol": "linear", "preset": PROBE,
              **summary([row["test_linear"] for row in mine])},
             {**common, "protocol": "knn", "k": 1, **summary([row["test_1nn"] for row in mine])}]
+
+
+def random_floor(rows: list[dict]) -> tuple[dict | None, dict | None]:
+    """A test page's random-weight floor (its config's encoder) as (linear, 1-NN) cells."""
+    floor = next((row for row in rows if row.get("floor") == "random weights"), None)
+    return (floor["test_linear"], floor["test_1nn"]) if floor else (None, None)
+
+
+def method_lines(results: Path, test: dict[str, list[dict]], method: Method,
+                 chosen: list[str]) -> tuple[list[str], list[dict]]:
+    """The test-view table's lines of one method (every candidate on its test pages) and the
+    leaderboard rows of its chosen ones."""
+    linear, nearest = old_numbers(results, method)
+    lines = [f"| {method.label} | old: `{method.config}` as measured on "
+             f"[{method.old_topic}]({method.old_topic}.md) | "
+             f"{cell(linear) if linear else '–'} | {cell(nearest) if nearest else '–'} |"]
+    found = candidates(test, method)
+    for name in set(chosen) - {name for _, name in found}:
+        raise SystemExit(f"--recipe {method.label}={name}: no such candidate in --test")
+    rows: list[dict] = []
+    own_floors = []
+    for (topic, name), mine in found.items():
+        measured = test_rows(mine, method, name)
+        config = mine[0]["config"]
+        settings = " ".join([*([f"`{config}`"] if config != method.config else []),
+                             *mine[0]["overrides"]]) or "the config"
+        numbers = f"{cell(measured[0])} | {cell(measured[1])}"
+        if name in chosen:
+            rows += measured
+            lines.append(f"| {method.label} | **new**: {name} ({settings}), "
+                         f"[{topic}]({topic}.md) | **{numbers.replace(' | ', '** | **')}** |")
+        else:
+            lines.append(f"| {method.label} | tried: {name} ({settings}), "
+                         f"[{topic}]({topic}.md) | {numbers} |")
+        if config != method.floor_config and config not in {c for c, _ in own_floors}:
+            own_floors.append((config, random_floor(test[topic])))
+    if not chosen:
+        lines.append(f"| {method.label} | new: unchanged (no candidate won on validation) "
+                     "| – | – |")
+    for floor, (floor_linear, floor_nearest) in floor_numbers(results, method).items():
+        lines.append(f"| {method.label} | floor: {floor} |"
+                     f" {cell(floor_linear) if floor_linear else '–'} |"
+                     f" {cell(floor_nearest) if floor_nearest else '–'} |")
+    for config, (floor_linear, floor_nearest) in own_floors:
+        lines.append(f"| {method.label} | floor: random weights of `{config}` |"
+                     f" {cell(floor_linear) if floor_linear else '–'} |"
+                     f" {cell(floor_nearest) if floor_nearest else '–'} |")
+    return lines, rows
 
 
 def search_lines(results: Path, topics: list[str], chosen: set[str]) -> tuple[list, list]:
@@ -115,42 +186,33 @@ def search_lines(results: Path, topics: list[str], chosen: set[str]) -> tuple[li
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--search", nargs="+", required=True, help="validation-search topics")
-    parser.add_argument("--test", required=True, help="the chosen recipes on the test split")
+    parser.add_argument("--test", nargs="+", required=True,
+                        help="pages of the candidates run on the test split")
     parser.add_argument("--recipe", action="append", default=[], metavar="METHOD=CANDIDATE",
-                        help="a method's new recipe: its candidate in --test (a method "
+                        help="a method's new recipe: its candidate in --test, whose rows go "
+                             "to the leaderboard; repeat it for one per encoder (a method "
                              "without one keeps its old recipe)")
     parser.add_argument("--note", default="")
     parser.add_argument("--results", type=Path, default=Path("docs/results"))
     args = parser.parse_args()
-    chosen = dict(spec.split("=", 1) for spec in args.recipe)
+    chosen: dict[str, list[str]] = {}
+    for spec in args.recipe:
+        label, _, name = spec.partition("=")
+        chosen.setdefault(label, []).append(name)
     unknown = set(chosen) - {method.label for method in METHODS}
     if unknown:
         raise SystemExit(f"--recipe {sorted(unknown)[0]}: expected one of "
                          f"{', '.join(method.label for method in METHODS)}")
-    test = rows_of(args.results, args.test)
+    test = {topic: rows_of(args.results, topic) for topic in args.test}
     common = provenance()
     final, rows = [], []
     for method in METHODS:
-        floors = floor_numbers(args.results, method)
-        linear, nearest = old_numbers(args.results, method)
-        final.append(f"| {method.label} | old: `{method.config}` as measured on "
-                     f"[{method.old_topic}]({method.old_topic}.md) | "
-                     f"{cell(linear) if linear else '–'} | {cell(nearest) if nearest else '–'} |")
-        if method.label in chosen:
-            new = new_rows(test, method, chosen[method.label])
-            rows += [{**common, **row} for row in new]
-            final.append(f"| {method.label} | **new**: {chosen[method.label]} "
-                         f"({' '.join(new[0]['candidate_overrides']) or 'the config'}), "
-                         f"[{args.test}]({args.test}.md) | **{cell(new[0])}** | "
-                         f"**{cell(new[1])}** |")
-        else:
-            final.append(f"| {method.label} | new: unchanged (no candidate won on validation) "
-                         "| – | – |")
-        for floor, (floor_linear, floor_nearest) in floors.items():
-            final.append(f"| {method.label} | floor: {floor} |"
-                         f" {cell(floor_linear) if floor_linear else '–'} |"
-                         f" {cell(floor_nearest) if floor_nearest else '–'} |")
-    search, search_rows = search_lines(args.results, args.search, set(chosen.values()))
+        lines, measured = method_lines(args.results, test, method,
+                                       chosen.get(method.label, []))
+        final += lines
+        rows += [{**common, **row} for row in measured]
+    search, search_rows = search_lines(args.results, args.search,
+                                       {name for names in chosen.values() for name in names})
     rows += [{**common, **row} for row in search_rows]
     markdown = [
         "# The NW-UCLA small-data recipe",
