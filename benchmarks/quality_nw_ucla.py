@@ -234,8 +234,9 @@ def main() -> None:
         "",
         "## The search (validation split)",
         "",
-        f"Settings are overrides of `{METHODS[0].config}` as it stood before this recipe "
-        "(ST-GCN's dropout 0.5: the candidate *baseline*), or of the config named.",
+        f"Settings are overrides of `{METHODS[0].config}` (or of the config named) as it "
+        "stood when the page ran: the candidate *baseline* is the config before this recipe "
+        "(ST-GCN's dropout 0.5, no warm-up); pages written after a choice ran on it.",
         "",
         "| page | candidate | settings | val linear | val 1-NN | seeds |",
         "|---|---|---|---|---|---|",
