@@ -11,13 +11,13 @@ eval ensemble``'s weights, e.g. AimCLR's 3-stream ensemble. All runs train ``--j
 time. Writes docs/results/<topic>.{json,md}; its rows carry ``"board": true`` and the
 leaderboard collects them. From the repository root:
 
-    AIMCLR=config=configs/aimclr/nw-ucla.yaml
+    AIMCLR=config=configs/aimclr/nw-ucla-agcn.yaml
     python benchmarks/method_nw_ucla.py --topic aimclr-nw-ucla --jobs 2 \\
         --variant "AimCLR · joint=aimclr,$AIMCLR" \\
         --variant "AimCLR · motion=aimclr-motion,$AIMCLR,method.stream=motion" \\
         --variant "AimCLR · bone=aimclr-bone,$AIMCLR,method.stream=bone" \\
         --ensemble "AimCLR · 3-stream ensemble=AimCLR · joint+AimCLR · motion+AimCLR · bone" \\
-        --ablation "AimCLR · joint w/o D³M=aimclr-nod3m,config=configs/aimclr/nw-ucla-no-d3m.yaml"
+        --ablation "AimCLR · joint w/o D³M=aimclr-nod3m,$AIMCLR,method.d3m=false"
 """
 
 from __future__ import annotations

@@ -29,17 +29,18 @@ table() {  # table TOPIC ARGS...: one method's table, then its runs' small files
     echo "$topic: done ($(grep -c '^|' "$out/$topic.md" 2>/dev/null || echo 0) table lines)"
 }
 
-aimclr() {
-    local c=configs/aimclr
+aimclr() {  # on the NW-UCLA recipe's encoder (2s-AGCN 1/4), beside SkeletonCLR's recipe
+    local a=config=configs/aimclr/nw-ucla-agcn.yaml
     table aimclr-nw-ucla \
-        --variant "SkeletonCLR · joint=skeletonclr,config=configs/skeletonclr/nw-ucla.yaml$extra" \
-        --variant "AimCLR · joint=aimclr-joint,config=$c/nw-ucla.yaml$extra" \
-        --variant "AimCLR · motion=aimclr-motion,config=$c/nw-ucla.yaml,method.stream=motion$extra" \
-        --variant "AimCLR · bone=aimclr-bone,config=$c/nw-ucla.yaml,method.stream=bone$extra" \
-        --ablation "AimCLR · joint w/o extreme=aimclr-noextreme,config=$c/nw-ucla-no-extreme.yaml$extra" \
-        --ablation "AimCLR · joint w/o drop=aimclr-nodrop,config=$c/nw-ucla-no-drop.yaml$extra" \
-        --ablation "AimCLR · joint w/o D³M=aimclr-nod3m,config=$c/nw-ucla-no-d3m.yaml$extra" \
-        --ablation "AimCLR · joint w/o mining=aimclr-nomining,config=$c/nw-ucla-no-mining.yaml$extra"
+        --variant "SkeletonCLR · joint=agcn-warmup,config=configs/skeletonclr/nw-ucla-agcn.yaml$extra" \
+        --variant "AimCLR · joint=aimclr-agcn,$a$extra" \
+        --variant "AimCLR · motion=aimclr-agcn-motion,$a,method.stream=motion$extra" \
+        --variant "AimCLR · bone=aimclr-agcn-bone,$a,method.stream=bone$extra" \
+        --ensemble "AimCLR · 3-stream ensemble=AimCLR · joint+AimCLR · motion+AimCLR · bone" \
+        --ablation "AimCLR · joint w/o extreme view=aimclr-agcn-noextreme,$a,method.extreme=false$extra" \
+        --ablation "AimCLR · joint w/o drop=aimclr-agcn-nodrop,$a,method.drop=false$extra" \
+        --ablation "AimCLR · joint w/o D³M=aimclr-agcn-nod3m,$a,method.d3m=false$extra" \
+        --ablation "AimCLR · joint w/o mining=aimclr-agcn-nomining,$a,method.mining=false$extra"
 }
 
 viewclr() {
