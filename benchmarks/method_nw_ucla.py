@@ -7,9 +7,10 @@ epoch; runs resume and keep their scores in ``recipe.json``), run on ``--seeds``
 ``--ablation`` (same form) runs on ``--ablation-seeds`` (one seed is enough for ablations and
 experiment-list items, and the table says so). Each ``--ensemble "LABEL=A+B+C"`` fuses the
 linear probes of the variants labelled A, B, C (one stream each) seed by seed with ``skelssl
-eval ensemble``'s weights, e.g. AimCLR's 3-stream ensemble. All runs train ``--jobs`` at a
-time. Writes docs/results/<topic>.{json,md}; its rows carry ``"board": true`` and the
-leaderboard collects them. From the repository root:
+eval ensemble``'s weights, e.g. AimCLR's 3-stream ensemble. ``--share-stage
+"actclr:aimclr=aimclr"`` makes a pipeline's first stage the finished run of another variant of
+the same seed. All runs train ``--jobs`` at a time. Writes docs/results/<topic>.{json,md};
+its rows carry ``"board": true`` and the leaderboard collects them. From the repository root:
 
     AIMCLR=config=configs/aimclr/nw-ucla-agcn.yaml
     python benchmarks/method_nw_ucla.py --topic aimclr-nw-ucla --jobs 2 \\
@@ -82,6 +83,27 @@ def parse_ensemble(spec: str, variants: dict[str, Candidate]) -> tuple[str, list
     return label, [variants[member] for member in members]
 
 
+def share_stages(specs: list[str], runs: Path, seeds: dict[str, list[int]]) -> None:
+    """Each ``NAME:STAGE=OTHER`` links stage STAGE of pipeline candidate NAME's runs to the
+    finished run of candidate OTHER with the same seed, which the pipeline then skips (e.g.
+    ActCLR's first stage = the AimCLR variant's run)."""
+    for spec in specs:
+        name, _, rest = spec.partition(":")
+        stage, _, other = rest.partition("=")
+        if not (name and stage and other) or name not in seeds:
+            raise SystemExit(f"--share-stage {spec!r}: expected NAME:STAGE=OTHER with NAME a "
+                             f"candidate of --variant or --ablation ({', '.join(seeds)})")
+        for seed in seeds[name]:
+            source = runs / f"{other}-seed{seed}"
+            if not (source / "recipe.json").is_file():
+                raise SystemExit(f"--share-stage {spec!r}: {source} has not finished (no "
+                                 "recipe.json); train and score it first")
+            link = runs / f"{name}-seed{seed}" / stage
+            if not link.is_symlink():
+                link.parent.mkdir(parents=True, exist_ok=True)
+                link.symlink_to(Path("..") / source.name, target_is_directory=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--topic", required=True, help="the results page, e.g. aimclr-nw-ucla")
@@ -91,6 +113,10 @@ def main() -> None:
                         metavar="LABEL=NAME[,config=PATH][,KEY=VALUE]")
     parser.add_argument("--ensemble", action="append", default=[],
                         metavar="LABEL=VARIANT+VARIANT[+...]")
+    parser.add_argument("--share-stage", action="append", default=[],
+                        metavar="NAME:STAGE=OTHER",
+                        help="stage STAGE of candidate NAME's pipeline is candidate OTHER's "
+                             "finished run of the same seed (ActCLR's aimclr stage = AimCLR's)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--ablation-seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--preset", default="crrl-std", help="the dataset's linear probe")
@@ -109,6 +135,8 @@ def main() -> None:
     common = provenance()
     seeds = {label: args.seeds for label, _ in variants[:len(args.variant)]}
     seeds.update({label: args.ablation_seeds for label, _ in variants[len(args.variant):]})
+    share_stages(args.share_stage, runs, {candidate.name: seeds[label]
+                                          for label, candidate in variants})
     measured = train_pairs([(candidate, seed) for label, candidate in variants
                             for seed in seeds[label]], runs, args.preset, "test", args.jobs)
     rows, table = [], []

@@ -56,13 +56,16 @@ viewclr() {
         "${ablations[@]}"
 }
 
-actclr() {
-    local c=configs/actclr
-    table actclr-nw-ucla --variant "ActCLR · joint=actclr,config=$c/nw-ucla.yaml$staged" \
-        --ablation "ActCLR · joint w/o MATS=actclr-nomats,config=$c/nw-ucla-no-mats.yaml$staged" \
-        --ablation "ActCLR · joint, SAFP online=actclr-onlinesafp,config=$c/nw-ucla-online-safp.yaml$staged" \
-        --ablation "ActCLR · joint, dense actionlet=actclr-dense,config=$c/nw-ucla-dense.yaml$staged" \
-        --ablation "ActCLR · joint, released code=actclr-sgd,config=$c/nw-ucla-sgd.yaml$staged"
+actclr() {  # on the recipe's encoder; stage 1 is AimCLR as configs/aimclr/nw-ucla-agcn.yaml
+    local a=config=configs/actclr/nw-ucla-agcn.yaml m=stages.actclr.method
+    local released="$m.teacher_cutoff=0.95,$m.teacher_topk=64,$m.square_student=true"
+    released+=",$m.mixed_key=true,$m.actionlet_smoothing=parts,$m.actionlet_scaling=binary"
+    released+=",$m.offline_pooling=mix,stages.actclr.train.optimizer=sgd,stages.actclr.train.lr=0.4"
+    table actclr-nw-ucla --variant "ActCLR · joint=actclr-agcn,$a$staged" \
+        --ablation "ActCLR · joint w/o MATS=actclr-agcn-nomats,$a,$m.mats=false$staged" \
+        --ablation "ActCLR · joint, SAFP online=actclr-agcn-onlinesafp,$a,$m.online_pooling=safp$staged" \
+        --ablation "ActCLR · joint, dense actionlet=actclr-agcn-dense,$a,$m.actionlet_features=dense$staged" \
+        --ablation "ActCLR · joint, released code=actclr-agcn-sgd,$a,$released$staged"
 }
 
 for method in "$@"; do

@@ -32,7 +32,8 @@ from skelssl.transforms.normalize import CENTER_MODES, VIEW_AXES
 from skelssl.transforms.streams import STREAMS, Stream
 from skelssl.transforms.temporal import FRAME_CAPS
 
-CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").rglob("*.yaml"))
+CONFIG_ROOT = Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = sorted(CONFIG_ROOT.rglob("*.yaml"))
 
 
 def test_sections_map_onto_their_dataclasses():
@@ -216,3 +217,15 @@ def test_every_shipped_config_lists_every_key_of_its_schema(path):
     missing += missing_keys(values["eval"], EvalConfig, "eval")
     missing += [] if "seed" in values else ["seed"]
     assert not missing, f"{path.name} leaves out {missing}"
+
+
+@pytest.mark.parametrize("suffix", ["", "-agcn"])
+def test_actclr_on_nw_ucla_starts_from_the_aimclr_config_of_its_encoder(suffix):
+    """Stage 1 of ActCLR is AimCLR exactly as its NW-UCLA config trains it, so that a finished
+    AimCLR run can be shared as the pipeline's first stage and the two tables compare."""
+    values = read_yaml(CONFIG_ROOT / "actclr" / f"nw-ucla{suffix}.yaml")
+    stages = dict(stage_configs(values, Path("runs/x")))
+    (aimclr,) = configs_of(CONFIG_ROOT / "aimclr" / f"nw-ucla{suffix}.yaml")
+    stage = stages["aimclr"]
+    for section in ("method", "encoder", "data", "seed", "train"):
+        assert dataclasses.asdict(stage)[section] == dataclasses.asdict(aimclr)[section], section

@@ -90,6 +90,21 @@ def test_a_later_stage_resumes_exactly_and_finished_stages_are_skipped(tmp_path,
     assert all(torch.equal(a["method"][k], b["method"][k]) for k in a["method"])
 
 
+@pytest.mark.slow
+def test_a_stage_linked_to_a_finished_run_is_shared_not_retrained(tmp_path, prepared_synthetic):
+    values = tiny("nw-ucla-cml-pretrain-ser", prepared_synthetic, lr=0.0, weight_decay=0.0)
+    train(values, tmp_path / "first")
+    shared = tmp_path / "first" / "cml" / "last.pt"
+    stamp = shared.stat().st_mtime_ns
+    (tmp_path / "second").mkdir()
+    (tmp_path / "second" / "cml").symlink_to(tmp_path / "first" / "cml")
+    train(values, tmp_path / "second")
+    assert shared.stat().st_mtime_ns == stamp
+    cml = encoder_weights(tmp_path / "first" / "cml")
+    ser = encoder_weights(tmp_path / "second" / "ser")
+    assert all(torch.equal(cml[k], ser[k]) for k in cml)  # frozen stage 2 = its shared source
+
+
 def test_a_stage_directory_holding_a_different_run_is_refused(tmp_path, prepared_synthetic):
     values = tiny("nw-ucla", prepared_synthetic)
     train(values, tmp_path / "run")
