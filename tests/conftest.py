@@ -73,6 +73,14 @@ def tiny_stgcn():
     return factory(lambda: STGCN("ntu25", hidden_channels=4, feature_dim=16, dropout=0.0))
 
 
+WIDTH_KEYS = {"stgcn": "hidden_channels", "agcn": "base_channels"}
+
+
+def shrunk_encoder(name: str, prefix: str = "encoder") -> list[str]:
+    """Overrides that shrink a shipped graph-encoder section to 4 channels and 16-d features."""
+    return [f"{prefix}.{WIDTH_KEYS[name]}=4", f"{prefix}.feature_dim=16"]
+
+
 def tiny_config(data_path, **sections) -> dict:
     """A SkeletonCLR config small enough to train an epoch in well under a second."""
     config = {

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import tiny_config, tiny_stgcn
-from skelssl.config import load_config
+from conftest import shrunk_encoder, tiny_config, tiny_stgcn
+from skelssl.config import load_config, read_yaml
 from skelssl.engine.actionlets import region_features, sample_actionlet
 from skelssl.engine.encoder_file import read_encoder_file
 from skelssl.engine.pipeline import load_pipeline, stage_configs
@@ -143,7 +143,7 @@ def test_stage_two_starts_both_encoders_from_the_aimclr_run(tmp_path, prepared_s
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
 def test_every_actclr_config_trains_a_few_steps(path):
     """Each config's stage 2 (encoder shrunk), on random sequences of the dataset's shape."""
-    values = load_pipeline(path, ["encoder.hidden_channels=4", "encoder.feature_dim=16",
+    values = load_pipeline(path, [*shrunk_encoder(read_yaml(path)["encoder"]["name"]),
                                   "stages.actclr.method.queue_size=64"])
     name, config = stage_configs(values, Path("runs/x"))[-1]
     assert name == "actclr" and config.method.init == str(Path("runs/x/aimclr"))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import tiny_config, tiny_stgcn
+from conftest import shrunk_encoder, tiny_config, tiny_stgcn
 from skelssl.config import load_config, read_yaml
 from skelssl.engine.checkpoint import load_checkpoint
 from skelssl.engine.trainer import pretrain
@@ -117,8 +117,7 @@ def test_resume_after_the_switch_is_exact_and_keeps_mining(tmp_path, prepared_sy
 def test_every_aimclr_config_trains_a_few_steps(path):
     """Each config (ablations included; encoder shrunk) takes three steps on random
     sequences of its dataset's shape, across its mining switch."""
-    assert read_yaml(path)["encoder"]["name"] == "stgcn"
-    config = load_config(path, ["encoder.hidden_channels=4", "encoder.feature_dim=16",
+    config = load_config(path, [*shrunk_encoder(read_yaml(path)["encoder"]["name"]),
                                 "method.queue_size=16", "method.mining_epoch=1"])
     layout = load_layout("ucla20" if "nw-ucla" in path.name else "ntu25")
     torch.manual_seed(0)
