@@ -10,11 +10,12 @@ Reads results this folder already holds and writes docs/results/quality-nw-ucla.
   and the floors of its preprocessing (floors-nw-ucla.json; a candidate with an encoder of its
   own brings the random-weight floor of its test page).
 
-The JSON holds every test candidate's numbers as result rows the leaderboard reads, with the
-overrides it still needs against today's config. From the repository root:
+The JSON holds the chosen candidates' test numbers as result rows the leaderboard reads, with
+the overrides each still needs against today's config. From the repository root:
 
-    python benchmarks/quality_nw_ucla.py --search recipe-nw-ucla recipe-nw-ucla-3seeds \\
-        --test recipe-nw-ucla-test --recipe "SkeletonCLR · joint=dropout0"
+    python benchmarks/quality_nw_ucla.py --search recipe-nw-ucla-warmup recipe-nw-ucla-agcn \\
+        --test recipe-nw-ucla-test recipe-nw-ucla-agcn-test \\
+        --recipe "SkeletonCLR · joint=agcn-warmup" --recipe "SkeletonCLR · joint=d0-warmup"
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def candidates(test: dict[str, list[dict]], method: Method) -> dict[tuple[str, s
     return found
 
 
-def test_rows(mine: list[dict], method: Method, name: str) -> list[dict]:
+def candidate_rows(mine: list[dict], method: Method, name: str) -> list[dict]:
     """Leaderboard rows (linear, 1-NN) of a candidate's per-seed test scores."""
     config = mine[0]["config"]
     common = {"method": method.method, "dataset": "nw-ucla", "split": "view3",
@@ -114,6 +115,11 @@ def test_rows(mine: list[dict], method: Method, name: str) -> list[dict]:
             {**common, "protocol": "knn", "k": 1, **summary([row["test_1nn"] for row in mine])}]
 
 
+def cells(linear: dict | None, nearest: dict | None) -> str:
+    """The linear and 1-NN cells of a table line ('–' where not measured)."""
+    return " | ".join(cell(row) if row else "–" for row in (linear, nearest))
+
+
 def random_floor(rows: list[dict]) -> tuple[dict | None, dict | None]:
     """A test page's random-weight floor (its config's encoder) as (linear, 1-NN) cells."""
     floor = next((row for row in rows if row.get("floor") == "random weights"), None)
@@ -124,21 +130,21 @@ def method_lines(results: Path, test: dict[str, list[dict]], method: Method,
                  chosen: list[str]) -> tuple[list[str], list[dict]]:
     """The test-view table's lines of one method (every candidate on its test pages) and the
     leaderboard rows of its chosen ones."""
-    linear, nearest = old_numbers(results, method)
     lines = [f"| {method.label} | old: `{method.config}` as measured on "
              f"[{method.old_topic}]({method.old_topic}.md) | "
-             f"{cell(linear) if linear else '–'} | {cell(nearest) if nearest else '–'} |"]
+             f"{cells(*old_numbers(results, method))} |"]
     found = candidates(test, method)
-    for name in set(chosen) - {name for _, name in found}:
-        raise SystemExit(f"--recipe {method.label}={name}: no such candidate in --test")
+    missing = sorted(set(chosen) - {name for _, name in found})
+    if missing:
+        raise SystemExit(f"--recipe {method.label}={missing[0]}: no such candidate in --test")
     rows: list[dict] = []
     own_floors = []
     for (topic, name), mine in found.items():
-        measured = test_rows(mine, method, name)
+        measured = candidate_rows(mine, method, name)
         config = mine[0]["config"]
         settings = " ".join([*([f"`{config}`"] if config != method.config else []),
                              *mine[0]["overrides"]]) or "the config"
-        numbers = f"{cell(measured[0])} | {cell(measured[1])}"
+        numbers = cells(*measured)
         if name in chosen:
             rows += measured
             lines.append(f"| {method.label} | **new**: {name} ({settings}), "
@@ -151,14 +157,11 @@ def method_lines(results: Path, test: dict[str, list[dict]], method: Method,
     if not chosen:
         lines.append(f"| {method.label} | new: unchanged (no candidate won on validation) "
                      "| – | – |")
-    for floor, (floor_linear, floor_nearest) in floor_numbers(results, method).items():
-        lines.append(f"| {method.label} | floor: {floor} |"
-                     f" {cell(floor_linear) if floor_linear else '–'} |"
-                     f" {cell(floor_nearest) if floor_nearest else '–'} |")
-    for config, (floor_linear, floor_nearest) in own_floors:
-        lines.append(f"| {method.label} | floor: random weights of `{config}` |"
-                     f" {cell(floor_linear) if floor_linear else '–'} |"
-                     f" {cell(floor_nearest) if floor_nearest else '–'} |")
+    for floor, numbers in floor_numbers(results, method).items():
+        lines.append(f"| {method.label} | floor: {floor} | {cells(*numbers)} |")
+    for config, numbers in own_floors:
+        lines.append(f"| {method.label} | floor: random weights of `{config}` | "
+                     f"{cells(*numbers)} |")
     return lines, rows
 
 
