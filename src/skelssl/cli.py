@@ -360,8 +360,10 @@ SPLIT_HELP = ("test (the benchmark's test split) or val: fit on train-val, score
 def eval_linear(
     run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),
     preset: str | None = typer.Option(
-        None, help="crossclr (lr 3.0, batch 128, 100 epochs) or crrl (Nesterov lr 0.1, batch "
-                   "16, 85 epochs); add -std to standardise the features with the training "
+        None, help="crossclr (lr 3.0, batch 128, 100 epochs), crrl (Nesterov lr 0.1, batch "
+                   "16, 85 epochs) or isc (lr 0.1, batch 64, 80 epochs on random crop-resizes "
+                   "through the live encoder, tested on the centre 95 %); add -std to "
+                   "standardise the features with the training "
                    "split's statistics first (crrl-std fits on small datasets such as NW-UCLA, "
                    "where the raw presets do not); default: the run's eval.linear_preset."),
     stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
