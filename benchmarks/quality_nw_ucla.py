@@ -21,6 +21,7 @@ the overrides each still needs against today's config. From the repository root:
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
 from dataclasses import dataclass
@@ -82,8 +83,9 @@ def floor_numbers(results: Path, method: Method) -> dict[str, tuple[dict | None,
 def still_needed(config: str, overrides: list[str]) -> list[str]:
     """The overrides that still change ``config`` as it stands today (a candidate the config
     has since adopted needs none)."""
+    today = read_yaml(config)
     return [override for override in overrides
-            if apply_overrides(read_yaml(config), [override]) != read_yaml(config)]
+            if apply_overrides(copy.deepcopy(today), [override]) != today]
 
 
 def candidates(test: dict[str, list[dict]], method: Method) -> dict[tuple[str, str], list[dict]]:
@@ -138,7 +140,7 @@ def method_lines(results: Path, test: dict[str, list[dict]], method: Method,
     if missing:
         raise SystemExit(f"--recipe {method.label}={missing[0]}: no such candidate in --test")
     rows: list[dict] = []
-    own_floors = []
+    own_floors: dict[str, tuple[dict | None, dict | None]] = {}
     for (topic, name), mine in found.items():
         measured = candidate_rows(mine, method, name)
         config = mine[0]["config"]
@@ -152,14 +154,14 @@ def method_lines(results: Path, test: dict[str, list[dict]], method: Method,
         else:
             lines.append(f"| {method.label} | tried: {name} ({settings}), "
                          f"[{topic}]({topic}.md) | {numbers} |")
-        if config != method.floor_config and config not in {c for c, _ in own_floors}:
-            own_floors.append((config, random_floor(test[topic])))
+        if config != method.floor_config:
+            own_floors.setdefault(config, random_floor(test[topic]))
     if not chosen:
         lines.append(f"| {method.label} | new: unchanged (no candidate won on validation) "
                      "| – | – |")
     for floor, numbers in floor_numbers(results, method).items():
         lines.append(f"| {method.label} | floor: {floor} | {cells(*numbers)} |")
-    for config, numbers in own_floors:
+    for config, numbers in own_floors.items():
         lines.append(f"| {method.label} | floor: random weights of `{config}` | "
                      f"{cells(*numbers)} |")
     return lines, rows
