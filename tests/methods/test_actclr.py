@@ -98,6 +98,24 @@ def test_the_mixed_key_weights_each_key_by_the_actionlet_the_mix_keeps():
     torch.testing.assert_close(method.mixed_key(k, actionlet, partner, half, like), expected)
 
 
+def test_one_key_encoder_pass_gives_the_keys_actionlet_and_the_key(monkeypatch):
+    method = tiny_actclr(mixed_key=False)
+    batches: list[int] = []
+    encoder = method.encoder_k
+    original = encoder.maps_and_mask
+
+    def counted(x: torch.Tensor):
+        batches.append(x.shape[0])
+        return original(x)
+
+    monkeypatch.setattr(encoder, "maps_and_mask", counted)
+    method.training_step(batch(), 0, torch.Generator().manual_seed(0))
+    # the key's view once (actionlet and key), the two query views' actionlets; the rest are
+    # the anchor (one sequence)
+    assert batches.count(4) == 3
+    assert set(batches) == {1, 4}
+
+
 def test_the_dataset_anchor_survives_a_reload():
     method = tiny_actclr(anchor="dataset")
     for epoch in range(2):

@@ -251,15 +251,17 @@ class ActCLR(nn.Module):
         return cast(MapEncoder, self.encoder_k).maps_and_mask(stream(view, self.config.stream,
                                                                      self.layout))
 
-    def actionlets(self, view: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
-        """A (N·M, T', V') of a view against the anchor motion, by the key encoder."""
+    def actionlets(self, view: torch.Tensor, anchor: torch.Tensor,
+                   view_maps: tuple[torch.Tensor, FrameMask] | None = None) -> torch.Tensor:
+        """A (N·M, T', V') of a view against the anchor motion, by the key encoder;
+        ``view_maps``: the view's key maps and mask, when they are at hand already."""
         c = self.config
         encoder = cast(MapEncoder, self.encoder_k)
         persons = view.shape[4]
         with torch.no_grad():
             anchor_maps, anchor_mask = self.key_maps(anchor)
             anchor_z = self.head_k(encoder.pool(anchor_maps, anchor_mask, persons))[0]
-        maps, mask = self.key_maps(view)
+            maps, mask = self.key_maps(view) if view_maps is None else view_maps
 
         def embed(dense: torch.Tensor) -> torch.Tensor:
             return self.head_k(encoder.pool(dense, mask, persons))
@@ -288,13 +290,13 @@ class ActCLR(nn.Module):
         return F.normalize(self.head_q(encoder.pool(maps, mask, view.shape[4])), dim=1)
 
     @torch.no_grad()
-    def embed_key(self, view: torch.Tensor, actionlet: torch.Tensor) -> torch.Tensor:
-        momentum_update(self.encoder_k, self.encoder_q, self.config.momentum)
-        momentum_update(self.head_k, self.head_q, self.config.momentum)
+    def embed_key(self, view_maps: tuple[torch.Tensor, FrameMask], actionlet: torch.Tensor,
+                  persons: int) -> torch.Tensor:
+        """The key of a view from its key maps and mask (the maps its actionlet came from)."""
         encoder = cast(MapEncoder, self.encoder_k)
-        maps, mask = self.key_maps(view)
-        persons = view.shape[4]
-        pooled = actionlet_pool(maps, actionlet).view(view.shape[0], persons, -1).mean(dim=1)
+        maps, mask = view_maps
+        batch = maps.shape[0] // persons
+        pooled = actionlet_pool(maps, actionlet).view(batch, persons, -1).mean(dim=1)
         plain = encoder.pool(maps, mask, persons)
         pooling = self.config.offline_pooling
         if pooling == "global":
@@ -324,9 +326,13 @@ class ActCLR(nn.Module):
         weak_k, weak_p = self.normal(x, generator), self.normal(x, generator)
         medium = self.augmented(x, False, epoch, generator)
         strong = self.augmented(x, True, epoch, generator)
+        momentum_update(self.encoder_k, self.encoder_q, self.config.momentum)
+        momentum_update(self.head_k, self.head_q, self.config.momentum)
         anchor = self.anchor_motion(weak_k)
-        actionlet_k = self.actionlets(weak_k, anchor)
-        k = self.embed_key(weak_k, actionlet_k)
+        with torch.no_grad():  # one key-encoder pass gives the key's actionlet and the key
+            key_maps = self.key_maps(weak_k)
+        actionlet_k = self.actionlets(weak_k, anchor, key_maps)
+        k = self.embed_key(key_maps, actionlet_k, weak_k.shape[4])
         style_partner = mixing.partner_index(x.shape[0], generator, x.device)
         styled = on_coordinates(lambda v: mixing.skeleton_adain(v, style_partner), weak_p,
                                 self.layout)
