@@ -115,6 +115,7 @@ class Line:
     cells: dict[str, dict] = field(default_factory=dict)
     other_probe: dict[str, str] = field(default_factory=dict)
     cost_s: float | None = None
+    stream: str | None = None  # the encoder of a multi-encoder run its numbers score
 
     @property
     def floor(self) -> bool:
@@ -176,7 +177,8 @@ def collect(results: Path, dataset: str) -> dict[tuple[str, str, tuple[str, ...]
             # a remark in brackets ("... (best on validation)") does not make another line
             key = (re.sub(r" \([^()]*\)$", "", label), config, tuple(row.get("overrides") or
                                                        source.measured_with.get(config, ())))
-            line = lines.setdefault(key, Line(label, config, key[2], source.epochs))
+            line = lines.setdefault(key, Line(label, config, key[2], source.epochs,
+                                              stream=row.get("stream")))
             name, same_probe = where
             if name in line.cells and not better(row, same_probe, line, name):
                 continue
@@ -292,6 +294,8 @@ def encoder_of(line: Line) -> str:
     if line.label == "raw coordinates":
         return "none"
     sections = config_of(line).encoder_sections()
+    if line.stream in sections:  # one of a multi-encoder run's encoders (ISC's graph, ...)
+        return sections[line.stream].name
     return "+".join(section.name for section in sections.values())
 
 

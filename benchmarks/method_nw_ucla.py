@@ -9,8 +9,12 @@ experiment-list items, and the table says so). Each ``--ensemble "LABEL=A+B+C"``
 linear probes of the variants labelled A, B, C (one stream each) seed by seed with ``skelssl
 eval ensemble``'s weights, e.g. AimCLR's 3-stream ensemble. ``--share-stage
 "actclr:aimclr=aimclr"`` makes a pipeline's first stage the finished run of another variant of
-the same seed. All runs train ``--jobs`` at a time. Writes docs/results/<topic>.{json,md};
-its rows carry ``"board": true`` and the leaderboard collects them. From the repository root:
+the same seed. A variant whose runs have several encoders (ISC's representations) gives one
+line per encoder, ``LABEL · sequence``, ``LABEL · graph``. ``--isc-protocols`` adds ISC's
+linear preset and centre-crop 1-NN as columns of the page (kept in each run's recipe.json, so
+runs scored before gain them without training). All runs train ``--jobs`` at a time. Writes
+docs/results/<topic>.{json,md}; its rows carry ``"board": true`` and the leaderboard collects
+them. From the repository root:
 
     AIMCLR=config=configs/aimclr/nw-ucla-agcn.yaml
     python benchmarks/method_nw_ucla.py --topic aimclr-nw-ucla --jobs 2 \\
@@ -28,7 +32,7 @@ import statistics
 import time
 from pathlib import Path
 
-from recipe_nw_ucla import Candidate, parse_candidate, train_pairs
+from recipe_nw_ucla import Candidate, isc_keys, parse_candidate, train_pairs
 from results import cell, provenance, summary, write_results
 
 from skelssl.eval.ensemble import ensemble_eval
@@ -50,14 +54,41 @@ def board_fields(label: str, candidate: Candidate, seeds: list[int]) -> dict:
             "seeds": seeds}
 
 
-def board_rows(label: str, candidate: Candidate, rows: list[dict], preset: str) -> list[dict]:
-    """Leaderboard rows (linear, 1-NN) of one variant's per-seed scores."""
+def board_rows(label: str, candidate: Candidate, rows: list[dict], preset: str,
+               stream: str | None = None) -> list[dict]:
+    """Leaderboard rows (linear, 1-NN) of one variant's per-seed scores; ``stream``: the
+    encoder they score, when the runs have several (ISC's representations)."""
     common = {**board_fields(label, candidate, [row["seed"] for row in rows]),
               "pretrain_s_per_seed": round(statistics.mean(r["pretrain_s"] for r in rows), 1),
               "trained_on": sorted({row.get("trained_on", "?") for row in rows})}
+    if stream is not None:
+        common["stream"] = stream
     return [{**common, "protocol": "linear", "preset": preset,
              **summary([row["test_linear"] for row in rows])},
             {**common, "protocol": "knn", "k": 1, **summary([row["test_1nn"] for row in rows])}]
+
+
+def isc_rows(label: str, candidate: Candidate, rows: list[dict]) -> list[dict]:
+    """ISC's protocols of one line (on the page, not on the board: its linear column is the
+    dataset's probe): the ``isc`` linear preset and 1-NN on centre crops."""
+    common = {**board_fields(label, candidate, [row["seed"] for row in rows]), "board": False}
+    linear, nearest = isc_keys("test")
+    return [{**common, "protocol": "linear", "preset": "isc",
+             **summary([row[linear] for row in rows])},
+            {**common, "protocol": "knn", "k": 1, "crop": "centre",
+             **summary([row[nearest] for row in rows])}]
+
+
+def lines_of(label: str, candidate: Candidate, measured: list[dict]
+             ) -> list[tuple[str, str | None, list[dict]]]:
+    """(label, stream, rows) of each line a variant gives: one, or one per encoder when its
+    runs have several (``LABEL · sequence``, ``LABEL · graph``)."""
+    mine = [row for row in measured if row["candidate"] == candidate.name]
+    streams = list(dict.fromkeys(row["stream"] for row in mine))
+    if len(streams) == 1:
+        return [(label, None, mine)]
+    return [(f"{label} · {stream}", stream, [row for row in mine if row["stream"] == stream])
+            for stream in streams]
 
 
 def ensemble_rows(label: str, members: list[Candidate], seeds: list[int], runs: Path,
@@ -122,6 +153,9 @@ def main() -> None:
     parser.add_argument("--preset", default="crrl-std", help="the dataset's linear probe")
     parser.add_argument("--runs", type=Path, default=None, help="default: runs/<topic>")
     parser.add_argument("--jobs", type=int, default=1, help="runs trained at a time")
+    parser.add_argument("--isc-protocols", action="store_true",
+                        help="also ISC's linear preset (crop-resizes) and centre-crop 1-NN, "
+                             "as columns of the page")
     parser.add_argument("--note", default="")
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
     args = parser.parse_args()
@@ -138,21 +172,25 @@ def main() -> None:
     share_stages(args.share_stage, runs, {candidate.name: seeds[label]
                                           for label, candidate in variants})
     measured = train_pairs([(candidate, seed) for label, candidate in variants
-                            for seed in seeds[label]], runs, args.preset, "test", args.jobs)
+                            for seed in seeds[label]], runs, args.preset, "test", args.jobs,
+                           isc=args.isc_protocols)
     rows, table = [], []
-    for label, candidate in variants:
-        mine = [row for row in measured if row["candidate"] == candidate.name]
-        new = board_rows(label, candidate, mine, args.preset)
-        rows += [{**common, **row} for row in new]
-        settings = " ".join([f"`{candidate.config}`", *candidate.overrides])
-        minutes = new[0]["pretrain_s_per_seed"] / 60
-        table.append(f"| {label} | {settings} | {cell(new[0])} | {cell(new[1])} | "
-                     f"{len(mine)} | {minutes:.0f} |")
+    isc_columns = " – | – |" if args.isc_protocols else ""
+    for variant, candidate in variants:
+        for label, stream, mine in lines_of(variant, candidate, measured):
+            new = board_rows(label, candidate, mine, args.preset, stream)
+            extra = isc_rows(label, candidate, mine) if args.isc_protocols else []
+            rows += [{**common, **row} for row in new + extra]
+            settings = " ".join([f"`{candidate.config}`", *candidate.overrides])
+            minutes = new[0]["pretrain_s_per_seed"] / 60
+            table.append(f"| {label} | {settings} | {cell(new[0])} | {cell(new[1])} |"
+                         + "".join(f" {cell(row)} |" for row in extra)
+                         + f" {len(mine)} | {minutes:.0f} |")
     for label, members in ensembles:
         new = ensemble_rows(label, members, args.seeds, runs, args.preset)
         rows += [{**common, **row} for row in new]
         table.append(f"| {label} | ensemble of {' + '.join(m.name for m in members)} | "
-                     f"{cell(new[0])} | – | {len(args.seeds)} | – |")
+                     f"{cell(new[0])} | – |{isc_columns} {len(args.seeds)} | – |")
     wall = round(time.perf_counter() - started, 1)
     rows = [{**row, "wall_time_s": wall} for row in rows]
     markdown = [
@@ -164,10 +202,15 @@ def main() -> None:
         "NW-UCLA, pretrained on views 1+2, tested on view 3; linear = the "
         f"`{args.preset}` probe, 1-NN = cosine nearest neighbour, top-1 %, final epoch, "
         "mean ± std (per seed; the seeds column says how many). The floors of each "
-        "preprocessing are on the leaderboard (leaderboard-nw-ucla.md).",
+        "preprocessing are on the leaderboard (leaderboard-nw-ucla.md)."
+        + (" ISC's protocols: linear (isc) = the `isc` preset (trained on random "
+           "crop-resizes, tested on centre crops), 1-NN (centre) = on centre-crop features."
+           if args.isc_protocols else ""),
         "",
-        "| variant | config | linear | 1-NN | seeds | pretrain min/seed |",
-        "|---|---|---|---|---|---|",
+        "| variant | config | linear | 1-NN |"
+        + (" linear (isc) | 1-NN (centre) |" if args.isc_protocols else "")
+        + " seeds | pretrain min/seed |",
+        "|---|---|---|---|" + "---|---|" * args.isc_protocols + "---|---|",
         *table,
     ]
     write_results(args.out, args.topic, rows, markdown)

@@ -92,16 +92,21 @@ def candidate_values(path: Path, overrides: list[str] | tuple[str, ...], seed: i
 
 
 def train_and_score(candidate: Candidate, seed: int, runs: Path, preset: str, split: str,
-                    side_by_side: bool = False) -> list[dict]:
+                    side_by_side: bool = False, isc: bool = False) -> list[dict]:
     """One row per stream of a (candidate, seed) run, from its recipe.json once measured.
 
     A pipeline trains all its stages; its last stage is scored, as ``skelssl eval`` does.
     Runs side by side read their batches in their own process (``data.workers=0``): reader
-    processes for each of them, respawned every epoch, would swamp the CPU."""
+    processes for each of them, respawned every epoch, would swamp the CPU. ``isc`` adds
+    ISC's protocols to each row (:func:`with_isc_protocols`), also to runs scored before."""
     run_dir = runs / f"{candidate.name}-seed{seed}"
     store = run_dir / "recipe.json"
     if store.is_file():
-        return json.loads(store.read_text())
+        rows = json.loads(store.read_text())
+        if isc and any(isc_keys(split)[0] not in row for row in rows):
+            rows = with_isc_protocols(run_dir, rows, split)
+            store.write_text(json.dumps(rows, indent=1))
+        return rows
     readers = ["data.workers=0"] if side_by_side else []
     values = candidate_values(candidate.config, [*candidate.overrides, *readers], seed, split)
     if is_pipeline(values):
@@ -127,8 +132,25 @@ def train_and_score(candidate: Candidate, seed: int, runs: Path, preset: str, sp
             nearest: knn_eval(run, stream, 1, 0.1)["top1"],
             linear: linear_probe(run, stream, preset, progress=False)["top1"],
             "pretrain_s": stages_seconds(run_dir), "trained_on": machine()})
+    if isc:
+        rows = with_isc_protocols(run_dir, rows, split)
     store.write_text(json.dumps(rows, indent=1))
     return rows
+
+
+def isc_keys(split: str) -> tuple[str, str]:
+    """The row keys of ISC's linear protocol and its centre-crop 1-NN."""
+    return f"{split}_linear_isc", f"{split}_1nn_centre"
+
+
+def with_isc_protocols(run_dir: Path, rows: list[dict], split: str) -> list[dict]:
+    """Each stream's row with ISC's protocols: the ``isc`` linear preset (trained on random
+    crop-resizes, tested on centre crops) and 1-NN on centre-crop features."""
+    run = load_run(run_dir, split=split)
+    linear, nearest = isc_keys(split)
+    return [{**row, linear: linear_probe(run, row["stream"], "isc", progress=False)["top1"],
+             nearest: knn_eval(run, row["stream"], 1, 0.1, centre=True)["top1"]}
+            for row in rows]
 
 
 def stages_seconds(run_dir: Path) -> float:
@@ -149,16 +171,17 @@ def train_all(candidates: list[Candidate], seeds: list[int], runs: Path, preset:
 
 
 def train_pairs(pairs: list[tuple[Candidate, int]], runs: Path, preset: str, split: str,
-                jobs: int) -> list[dict]:
-    """The given (candidate, seed) runs, ``jobs`` of them at a time in their own processes."""
+                jobs: int, isc: bool = False) -> list[dict]:
+    """The given (candidate, seed) runs, ``jobs`` of them at a time in their own processes
+    (``isc``: scored with ISC's protocols too)."""
     if jobs <= 1:
         return [row for candidate, seed in pairs
-                for row in train_and_score(candidate, seed, runs, preset, split)]
+                for row in train_and_score(candidate, seed, runs, preset, split, isc=isc)]
     threads = max(1, (os.cpu_count() or 1) // jobs)
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"),
                              initializer=_one_thread_each, initargs=(threads,)) as pool:
-        futures = [pool.submit(train_and_score, candidate, seed, runs, preset, split, True)
-                   for candidate, seed in pairs]
+        futures = [pool.submit(train_and_score, candidate, seed, runs, preset, split, True,
+                               isc) for candidate, seed in pairs]
         return [row for future in futures for row in future.result()]
 
 

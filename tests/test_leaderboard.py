@@ -35,3 +35,13 @@ def test_a_remark_in_brackets_joins_the_line_of_the_same_setting(tmp_path):
     assert labels == ["ViewCLR · (a,b) random", "ViewCLR · wide (best on validation)"]
     wide = next(line for line in lines.values() if line.label.startswith("ViewCLR · wide"))
     assert wide.cells["linear"]["mean"] == 71.4 and wide.cells["knn"]["mean"] == 70.3
+
+
+def test_a_line_of_one_encoder_of_a_multi_encoder_run_names_that_encoder(tmp_path):
+    leaderboard = load_leaderboard()
+    rows = [{**board_row(f"ISC · inter · {stream}", [0], 70.0), "stream": stream,
+             "config": "configs/isc/nw-ucla-quarter.yaml"} for stream in ("sequence", "graph")]
+    (tmp_path / "isc.json").write_text(json.dumps(rows))
+    lines = leaderboard.collect(tmp_path, "nw-ucla")
+    encoders = {line.label: leaderboard.encoder_of(line) for line in lines.values()}
+    assert encoders == {"ISC · inter · sequence": "bigru", "ISC · inter · graph": "agcn"}

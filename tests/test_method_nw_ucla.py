@@ -49,3 +49,53 @@ def test_an_unfinished_run_or_an_unknown_candidate_is_refused(method_table, tmp_
         method_table.share_stages(["actclr=aimclr"], tmp_path, seeds)
     with pytest.raises(SystemExit, match="expected NAME:STAGE=OTHER"):
         method_table.share_stages(["isc:aimclr=aimclr"], tmp_path, seeds)
+
+
+def test_a_run_with_several_encoders_gives_one_line_per_encoder(method_table):
+    candidate = method_table.parse_variant("ISC · inter=isc,config=configs/isc/nw-ucla.yaml")[1]
+    measured = [{"candidate": "isc", "seed": seed, "stream": stream, "test_linear": linear,
+                 "test_1nn": linear - 10, "pretrain_s": 60.0}
+                for seed in (0, 1) for stream, linear in (("sequence", 70.0 + seed),
+                                                          ("graph", 80.0 + seed))]
+    lines = method_table.lines_of("ISC · inter", candidate, measured)
+    assert [(label, stream, len(rows)) for label, stream, rows in lines] == [
+        ("ISC · inter · sequence", "sequence", 2), ("ISC · inter · graph", "graph", 2)]
+    label, stream, rows = lines[1]
+    linear, nearest = method_table.board_rows(label, candidate, rows, "crrl-std", stream)
+    assert linear["stream"] == "graph" and linear["mean"] == 80.5 and nearest["mean"] == 70.5
+    single = [row for row in measured if row["stream"] == "graph"]
+    assert method_table.lines_of("ISC · inter", candidate, single) == [
+        ("ISC · inter", None, single)]
+
+
+def test_isc_protocols_reach_runs_scored_before_once(method_table, tmp_path, tiny_run,
+                                                      monkeypatch):
+    import json
+    import shutil
+
+    import recipe_nw_ucla
+
+    from skelssl.eval import linear
+
+    fast = linear.LinearPreset(lr=0.5, batch_size=8, epochs=2, milestones=(1,), gamma=0.1,
+                               crops=True)
+    monkeypatch.setitem(linear.LINEAR_PRESETS, "isc", fast)
+    shutil.copytree(tiny_run, tmp_path / "tiny-seed0")
+    store = tmp_path / "tiny-seed0" / "recipe.json"
+    store.write_text(json.dumps([{"candidate": "tiny", "seed": 0, "stream": "joint",
+                                  "test_linear": 50.0, "test_1nn": 40.0}]))
+    candidate = recipe_nw_ucla.parse_candidate("tiny", Path("unused.yaml"))
+    [row] = recipe_nw_ucla.train_and_score(candidate, 0, tmp_path, "crrl-std", "test", isc=True)
+    assert 0 <= row["test_linear_isc"] <= 100 and 0 <= row["test_1nn_centre"] <= 100
+    assert row["test_linear"] == 50.0  # the earlier scores stay
+    assert json.loads(store.read_text()) == [row]
+
+    def no_probe(*args, **kwargs):
+        raise AssertionError("scored again")
+
+    monkeypatch.setattr(recipe_nw_ucla, "linear_probe", no_probe)
+    assert recipe_nw_ucla.train_and_score(candidate, 0, tmp_path, "crrl-std", "test",
+                                          isc=True) == [row]
+    lines = method_table.lines_of("Tiny", candidate, [row])
+    linear_isc, centre = method_table.isc_rows("Tiny", candidate, lines[0][2])
+    assert linear_isc["preset"] == "isc" and not linear_isc["board"] and centre["crop"] == "centre"
