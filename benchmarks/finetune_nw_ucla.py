@@ -3,26 +3,39 @@ trained from scratch (the supervised baseline), on all labels and on labelled fr
 
 Each argument names a family of pretrained runs (one per pretraining seed) as
 NAME=DIR[,DIR...]; a DIR may be a glob pattern (quote it). Every run is finetuned with
-`skelssl eval finetune` (preset crossclr: Nesterov SGD lr 0.1, 100 epochs, ×0.1 after 80) from
-its trained encoder and from scratch, for each label fraction (draw 0). The finetuning runs
-live in each run's finetune/ folder, so an interrupted benchmark resumes where it stopped.
-Writes docs/results/finetune-nw-ucla.{json,md}. From the repository root:
+`skelssl eval finetune` (preset crossclr: Nesterov SGD lr 0.1, 100 epochs, ×0.1 after 80;
+isc: ISC's Adam lr 1e-4, 50 epochs, ×0.1 after 30 and 40) from its trained encoder and from
+scratch, for each label fraction, on ``--draws`` draws of the labelled samples (a run's value
+is its mean over draws). The finetuning runs live in each run's finetune/ folder, so an
+interrupted benchmark resumes where it stopped. Writes docs/results/<topic>.{json,md}
+(default finetune-nw-ucla). From the repository root:
 
     python benchmarks/finetune_nw_ucla.py "SkeletonCLR=runs/nw-ucla-skeletonclr-seed*" \
         --fractions 1.0 0.1
+    python benchmarks/finetune_nw_ucla.py "ISC · inter=runs/isc-nw-ucla/isc-seed*" \
+        --preset isc --stream sequence --fractions 0.01 0.05 0.1 0.2 --draws 3 \
+        --topic semi-isc-nw-ucla
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from pathlib import Path
 
 from results import cell, pretrain_seconds, provenance, run_family, summary, write_results
 
-from skelssl.eval.finetune import FINETUNE_PRESETS, finetune, write_finetune_result
+from skelssl.eval.finetune import FINETUNE_PRESETS, FinetunePreset, finetune, write_finetune_result
 
 WEIGHTS = {"trained": "{name} (finetuned)", "random": "{name} architecture from scratch"}
+
+
+def optimiser(preset: FinetunePreset) -> str:
+    """How the page names a preset's optimiser."""
+    if preset.optimizer == "adam":
+        return "Adam"
+    return f"{'Nesterov ' * preset.nesterov}SGD (momentum {preset.momentum})"
 
 
 def main() -> None:
@@ -31,6 +44,9 @@ def main() -> None:
     parser.add_argument("--fractions", type=float, nargs="+", default=[1.0, 0.1])
     parser.add_argument("--preset", default="crossclr", choices=sorted(FINETUNE_PRESETS))
     parser.add_argument("--stream", default="joint")
+    parser.add_argument("--draws", type=int, default=1,
+                        help="draws of the labelled samples per fraction below 1")
+    parser.add_argument("--topic", default="finetune-nw-ucla", help="the results page")
     parser.add_argument("--epochs", type=int, default=None, help="override (smoke runs)")
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
     args = parser.parse_args()
@@ -42,18 +58,22 @@ def main() -> None:
             for fraction in args.fractions:
                 values, seeds, samples, method = [], [], 0, ""
                 for run_dir in run_dirs:
-                    result = finetune(run_dir, args.preset, args.stream, weights, fraction,
-                                      epochs=args.epochs)
-                    write_finetune_result(result)
-                    values.append(result["top1"])
+                    per_draw = []
+                    for draw in range(args.draws if fraction < 1.0 else 1):
+                        result = finetune(run_dir, args.preset, args.stream, weights,
+                                          fraction, draw, epochs=args.epochs)
+                        write_finetune_result(result)
+                        per_draw.append(result["top1"])
+                        training += pretrain_seconds(Path(result["finetune_run"]))
+                    values.append(statistics.mean(per_draw))
                     seeds.append(result["pretrain_seed"])
                     samples, method = result["train_samples"], result["method"]
-                    training += pretrain_seconds(Path(result["finetune_run"]))
                 rows.append({"method": method, "variant": label.format(name=name),
                              "weights": weights, "dataset": "nw-ucla", "split": "view3",
                              "protocol": "finetune", "preset": args.preset,
                              "epochs": args.epochs or FINETUNE_PRESETS[args.preset].epochs,
                              "label_fraction": fraction, "train_samples": samples,
+                             "draws": args.draws if fraction < 1.0 else 1,
                              "stream": args.stream, "metric": "top1", "epoch": "final",
                              "seeds": seeds, "runs": [str(d) for d in run_dirs],
                              "paper": None, **summary(values)})
@@ -66,6 +86,7 @@ def main() -> None:
     heads = [f"{100 * f:g} % labels ({rows[i]['train_samples']})"
              for i, f in enumerate(args.fractions)]
     preset = FINETUNE_PRESETS[args.preset]
+    draws = "draw 0" if args.draws == 1 else f"the mean over draws 0–{args.draws - 1}"
     markdown = [
         "# Finetuning on NW-UCLA",
         "",
@@ -74,21 +95,20 @@ def main() -> None:
         f"{common['training_time_s']} s, summed over runs, including earlier sessions).",
         "",
         f"`skelssl eval finetune`, preset `{args.preset}`: encoder ({args.stream}) + linear "
-        f"classifier trained end to end, Nesterov SGD lr {preset.lr}, momentum "
-        f"{preset.momentum}, weight decay {preset.weight_decay}, batch {preset.batch_size}, "
-        f"{args.epochs or preset.epochs} epochs (×{preset.gamma} after "
-        f"{', '.join(map(str, preset.milestones))}), no augmentation; trained on views 1 + 2 "
-        "(or a class-balanced labelled fraction of them, draw 0), tested on view 3 (464 "
-        "sequences), final epoch. Finetuned = started from the pretrained encoder; from "
-        "scratch = the same architecture and seed from its random initialisation. A cell is "
-        "mean ± std over the pretraining seeds, then the per-run values. The papers report no "
-        "NW-UCLA finetuning numbers.",
+        f"classifier trained end to end, {optimiser(preset)} lr {preset.lr}, weight decay "
+        f"{preset.weight_decay}, batch {preset.batch_size}, {args.epochs or preset.epochs} "
+        f"epochs (×{preset.gamma} after {', '.join(map(str, preset.milestones))}), no "
+        "augmentation; trained on views 1 + 2 (or a class-balanced labelled fraction of them: "
+        f"{draws}), tested on view 3 (464 sequences), final epoch. Finetuned = started from "
+        "the pretrained encoder; from scratch = the same architecture and seed from its random "
+        "initialisation. A cell is mean ± std over the pretraining seeds, then the per-run "
+        "values. The papers report no NW-UCLA finetuning numbers.",
         "",
         "| encoder | " + " | ".join(heads) + " |",
         "|---|" + "---|" * len(heads),
         *lines,
     ]
-    write_results(args.out, "finetune-nw-ucla", rows, markdown)
+    write_results(args.out, args.topic, rows, markdown)
     print("\n".join(markdown))
 
 
