@@ -61,8 +61,13 @@ actclr() {  # on the recipe's encoder; stage 1 is AimCLR as configs/aimclr/nw-uc
     local released="$m.teacher_cutoff=0.95,$m.teacher_topk=64,$m.square_student=true"
     released+=",$m.mixed_key=true,$m.actionlet_smoothing=parts,$m.actionlet_scaling=binary"
     released+=",$m.offline_pooling=mix,stages.actclr.train.optimizer=sgd,stages.actclr.train.lr=0.4"
+    local s=stages.aimclr.method.stream=
     table actclr-nw-ucla --variant "ActCLR · joint=actclr-agcn,$a$staged" \
+        --variant "ActCLR · motion=actclr-agcn-motion,$a,${s}motion,$m.stream=motion$staged" \
+        --variant "ActCLR · bone=actclr-agcn-bone,$a,${s}bone,$m.stream=bone$staged" \
+        --ensemble "ActCLR · 3-stream ensemble=ActCLR · joint+ActCLR · motion+ActCLR · bone" \
         --ablation "ActCLR · joint w/o MATS=actclr-agcn-nomats,$a,$m.mats=false$staged" \
+        --ablation "ActCLR · joint w/o SAFP=actclr-agcn-nosafp,$a,$m.offline_pooling=global$staged" \
         --ablation "ActCLR · joint, SAFP online=actclr-agcn-onlinesafp,$a,$m.online_pooling=safp$staged" \
         --ablation "ActCLR · joint, dense actionlet=actclr-agcn-dense,$a,$m.actionlet_features=dense$staged" \
         --ablation "ActCLR · joint, released code=actclr-agcn-sgd,$a,$released$staged"
