@@ -64,9 +64,21 @@ class Candidate:
     spec: str
 
 
+def split_items(spec: str) -> list[str]:
+    """``spec`` split at its commas outside brackets: a value may be a YAML list
+    (``method.representations=[sequence,image]``)."""
+    items, depth, start = [], 0, 0
+    for index, char in enumerate(spec):
+        depth += (char in "[{") - (char in "]}")
+        if char == "," and depth == 0:
+            items.append(spec[start:index])
+            start = index + 1
+    return [*items, spec[start:]]
+
+
 def parse_candidate(spec: str, default_config: Path) -> Candidate:
     """``NAME[,config=PATH][,KEY=VALUE...]`` → a candidate."""
-    name, *rest = spec.split(",")
+    name, *rest = split_items(spec)
     configs = [item.partition("=")[2] for item in rest if item.startswith("config=")]
     overrides = tuple(item for item in rest if not item.startswith("config="))
     return Candidate(name, Path(configs[-1]) if configs else default_config, overrides, spec)

@@ -99,3 +99,17 @@ def test_isc_protocols_reach_runs_scored_before_once(method_table, tmp_path, tin
     lines = method_table.lines_of("Tiny", candidate, [row])
     linear_isc, centre = method_table.isc_rows("Tiny", candidate, lines[0][2])
     assert linear_isc["preset"] == "isc" and not linear_isc["board"] and centre["crop"] == "centre"
+
+
+def test_a_candidate_may_override_with_a_yaml_list(method_table):
+    import recipe_nw_ucla
+
+    candidate = recipe_nw_ucla.parse_candidate(
+        "isc-triple,config=configs/isc/nw-ucla-quarter.yaml,"
+        "method.representations=[sequence,graph,image],method.intra=true", Path("unused.yaml"))
+    assert candidate.name == "isc-triple"
+    assert candidate.config == Path("configs/isc/nw-ucla-quarter.yaml")
+    assert candidate.overrides == ("method.representations=[sequence,graph,image]",
+                                   "method.intra=true")
+    values = recipe_nw_ucla.candidate_values(candidate.config, candidate.overrides, 0, "test")
+    assert values["method"]["representations"] == ["sequence", "graph", "image"]
