@@ -32,7 +32,7 @@ import statistics
 import time
 from pathlib import Path
 
-from recipe_nw_ucla import Candidate, isc_keys, parse_candidate, train_pairs
+from recipe_nw_ucla import Candidate, isc_keys, parse_candidate, share_stages, train_pairs
 from results import cell, provenance, summary, write_results
 
 from skelssl.eval.ensemble import ensemble_eval
@@ -112,27 +112,6 @@ def parse_ensemble(spec: str, variants: dict[str, Candidate]) -> tuple[str, list
         raise SystemExit(f"--ensemble {spec!r}: expected LABEL=VARIANT+VARIANT[+...] with "
                          f"labels of --variant (unknown: {', '.join(unknown) or 'none given'})")
     return label, [variants[member] for member in members]
-
-
-def share_stages(specs: list[str], runs: Path, seeds: dict[str, list[int]]) -> None:
-    """Each ``NAME:STAGE=OTHER`` links stage STAGE of pipeline candidate NAME's runs to the
-    finished run of candidate OTHER with the same seed, which the pipeline then skips (e.g.
-    ActCLR's first stage = the AimCLR variant's run)."""
-    for spec in specs:
-        name, _, rest = spec.partition(":")
-        stage, _, other = rest.partition("=")
-        if not (name and stage and other) or name not in seeds:
-            raise SystemExit(f"--share-stage {spec!r}: expected NAME:STAGE=OTHER with NAME a "
-                             f"candidate of --variant or --ablation ({', '.join(seeds)})")
-        for seed in seeds[name]:
-            source = runs / f"{other}-seed{seed}"
-            if not (source / "recipe.json").is_file():
-                raise SystemExit(f"--share-stage {spec!r}: {source} has not finished (no "
-                                 "recipe.json); train and score it first")
-            link = runs / f"{name}-seed{seed}" / stage
-            if not link.is_symlink():
-                link.parent.mkdir(parents=True, exist_ok=True)
-                link.symlink_to(Path("..") / source.name, target_is_directory=True)
 
 
 def main() -> None:

@@ -12,6 +12,9 @@ holds many of these small runs.
 ``--split test`` runs the chosen recipes the usual way instead (train split, test split), for
 the final numbers once the search is over.
 
+``--share-stage "actclr:aimclr=aimclr"`` makes a pipeline's first stage another candidate's
+finished run of the same seed (a search over ActCLR's second stage on one AimCLR run).
+
 Runs resume, and each run's scores are kept in its ``recipe.json``, so that two invocations
 with disjoint candidates can train side by side and a last one with all candidates reports.
 Writes docs/results/<topic>.{json,md} and <topic>.png (loss and spread per epoch). From the
@@ -175,6 +178,27 @@ def _one_thread_each(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
+def share_stages(specs: list[str], runs: Path, seeds: dict[str, list[int]]) -> None:
+    """Each ``NAME:STAGE=OTHER`` links stage STAGE of pipeline candidate NAME's runs to the
+    finished run of candidate OTHER with the same seed, which the pipeline then skips (e.g.
+    ActCLR's first stage = the AimCLR variant's run)."""
+    for spec in specs:
+        name, _, rest = spec.partition(":")
+        stage, _, other = rest.partition("=")
+        if not (name and stage and other) or name not in seeds:
+            raise SystemExit(f"--share-stage {spec!r}: expected NAME:STAGE=OTHER with NAME a "
+                             f"candidate of this command ({', '.join(seeds)})")
+        for seed in seeds[name]:
+            source = runs / f"{other}-seed{seed}"
+            if not (source / "recipe.json").is_file():
+                raise SystemExit(f"--share-stage {spec!r}: {source} has not finished (no "
+                                 "recipe.json); train and score it first")
+            link = runs / f"{name}-seed{seed}" / stage
+            if not link.is_symlink():
+                link.parent.mkdir(parents=True, exist_ok=True)
+                link.symlink_to(Path("..") / source.name, target_is_directory=True)
+
+
 def train_all(candidates: list[Candidate], seeds: list[int], runs: Path, preset: str,
               split: str, jobs: int) -> list[dict]:
     """Every (candidate, seed) run, ``jobs`` of them at a time in their own processes."""
@@ -277,6 +301,11 @@ def main() -> None:
     parser.add_argument("--floors-from", type=Path, default=None, metavar="JSON",
                         help="reuse the floors of an earlier page on the same split and "
                              "preprocessing instead of computing them")
+    parser.add_argument("--share-stage", action="append", default=[],
+                        metavar="NAME:STAGE=OTHER",
+                        help="stage STAGE of candidate NAME's pipeline is candidate OTHER's "
+                             "finished run of the same seed (a search over ActCLR's stage 2 "
+                             "on one AimCLR run)")
     parser.add_argument("--topic", default="recipe-nw-ucla")
     parser.add_argument("--note", default="")
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
@@ -284,6 +313,7 @@ def main() -> None:
     candidates = [parse_candidate(spec, args.config) for spec in args.candidate or ["baseline"]]
     split, runs = args.split, args.runs or Path(f"runs/recipe-nw-ucla-{args.split}")
     started = time.perf_counter()
+    share_stages(args.share_stage, runs, {candidate.name: args.seeds for candidate in candidates})
     measured = train_all(candidates, args.seeds, runs, args.preset, split, args.jobs)
     if args.best:
         print(best_candidate(candidates, measured, split).spec)
