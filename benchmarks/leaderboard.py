@@ -294,9 +294,11 @@ def encoder_of(line: Line) -> str:
     if line.label == "raw coordinates":
         return "none"
     sections = config_of(line).encoder_sections()
-    if line.stream in sections:  # one of a multi-encoder run's encoders (ISC's graph, ...)
-        return sections[line.stream].name
-    return "+".join(section.name for section in sections.values())
+    # the encoder(s) of a multi-encoder run that the line scores (ISC's graph, or its sequence
+    # and graph fused); otherwise every encoder of the config
+    named = (line.stream or "").split("+")
+    chosen = named if all(name in sections for name in named) else list(sections)
+    return "+".join(sections[name].name for name in chosen)
 
 
 def table(lines: dict, dataset: str) -> tuple[list[str], list[str]]:

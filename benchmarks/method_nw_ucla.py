@@ -94,12 +94,13 @@ def lines_of(label: str, candidate: Candidate, measured: list[dict]
 def ensemble_rows(label: str, members: list[Candidate], seeds: list[int], runs: Path,
                   preset: str) -> list[dict]:
     """The leaderboard row (linear) of the fused probes of ``members``' runs, seed by seed."""
-    fused = []
+    fused, streams = [], ""
     for seed in seeds:
         result = ensemble_eval([load_run(runs / f"{member.name}-seed{seed}")
                                 for member in members], preset, progress=False)
-        fused.append(result["ensembles"]["+".join(result["streams"])])
-    return [{**board_fields(label, members[0], seeds),
+        streams = "+".join(result["streams"])
+        fused.append(result["ensembles"][streams])
+    return [{**board_fields(label, members[0], seeds), "stream": streams,
              "members": [member.name for member in members],
              "protocol": "linear", "preset": preset, **summary(fused)}]
 

@@ -40,8 +40,13 @@ def test_a_remark_in_brackets_joins_the_line_of_the_same_setting(tmp_path):
 def test_a_line_of_one_encoder_of_a_multi_encoder_run_names_that_encoder(tmp_path):
     leaderboard = load_leaderboard()
     rows = [{**board_row(f"ISC · inter · {stream}", [0], 70.0), "stream": stream,
-             "config": "configs/isc/nw-ucla-quarter.yaml"} for stream in ("sequence", "graph")]
+             "config": "configs/isc/nw-ucla-quarter.yaml"}
+            for stream in ("sequence", "graph", "sequence+graph")]
     (tmp_path / "isc.json").write_text(json.dumps(rows))
     lines = leaderboard.collect(tmp_path, "nw-ucla")
     encoders = {line.label: leaderboard.encoder_of(line) for line in lines.values()}
-    assert encoders == {"ISC · inter · sequence": "bigru", "ISC · inter · graph": "agcn"}
+    assert encoders == {"ISC · inter · sequence": "bigru", "ISC · inter · graph": "agcn",
+                        "ISC · inter · sequence+graph": "bigru+agcn"}
+    joint = leaderboard.Line("AimCLR · joint", "configs/aimclr/nw-ucla-agcn.yaml",
+                             stream="joint+motion+bone")  # streams of one encoder slot
+    assert leaderboard.encoder_of(joint) == "agcn"
