@@ -94,8 +94,9 @@ def random_floor(path: Path, overrides: list[str], seeds: list[int], runs: Path,
                  draws: int) -> dict[tuple[str, str], list[float]]:
     """(stream, protocol) → per-seed top-1 of the config's encoders at random weights."""
     scores: dict[tuple[str, str], list[float]] = {}
+    setting = "-".join([path.parent.name, path.stem, *overrides]).replace("/", "_")
     for seed in seeds:
-        run_dir = runs / f"{path.parent.name}-{path.stem}-seed{seed}"
+        run_dir = runs / f"{setting}-seed{seed}"  # the overrides too: a stream is an override
         if not (run_dir / "encoder.pt").is_file():
             values = apply_overrides(read_yaml(path), [*overrides, f"seed={seed}",
                                                        "train.epochs=0"])

@@ -99,6 +99,7 @@ SOURCES: dict[str, Source] = {
                              measured_with=BEFORE_WARMUP),
     "viewclr-nw-ucla": Source(lambda r: r["variant"] if r.get("board") else None),
     "floors-nw-ucla-viewclr": Source(floor_label),
+    "floors-nw-ucla-agcn-streams": Source(floor_label),
 }
 CONFIG_OF = {"SkeletonCLR · joint": "configs/skeletonclr/nw-ucla.yaml", "CRRL":
              "configs/crrl/nw-ucla.yaml"}  # for rows of files that cover several runs
