@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from results import provenance, summary, write_results
+from results import provenance, split_items, summary, write_results
 
 from skelssl.config import RunConfig, apply_overrides, load_config, read_yaml
 from skelssl.data.dataset import PreparedDataset, label_fraction_indices
@@ -46,7 +46,7 @@ PROTOCOLS = ("linear", "knn", "semi")  # the order of the table's columns
 
 
 def parse_spec(spec: str) -> tuple[Path, list[str]]:
-    path, *overrides = spec.split(",")
+    path, *overrides = split_items(spec)
     return Path(path), overrides
 
 

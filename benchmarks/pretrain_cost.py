@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from results import provenance, write_results
+from results import provenance, split_items, write_results
 
 from skelssl.config import apply_overrides, load_config, read_yaml
 from skelssl.engine.pipeline import is_pipeline, run_pipeline, stage_configs
@@ -62,7 +62,7 @@ def main() -> None:
     started = time.perf_counter()
     rows, lines = [], []
     for spec in args.configs:
-        path, *overrides = spec.split(",")
+        path, *overrides = split_items(spec)
         with tempfile.TemporaryDirectory() as scratch:
             result = measure(Path(path), overrides, Path(scratch) / "run")
         rows.append({"variant": "pretraining cost", "dataset": args.dataset,

@@ -44,7 +44,15 @@ from pathlib import Path
 import torch
 from collapse_nw_ucla import training_rows
 from floors import probe, raw_features
-from results import cell, pretrain_seconds, provenance, save_figure, summary, write_results
+from results import (
+    cell,
+    pretrain_seconds,
+    provenance,
+    save_figure,
+    split_items,
+    summary,
+    write_results,
+)
 
 from skelssl.config import apply_overrides, load_config, read_yaml
 from skelssl.data.dataset import FITTING, VALIDATION
@@ -65,18 +73,6 @@ class Candidate:
     config: Path
     overrides: tuple[str, ...]
     spec: str
-
-
-def split_items(spec: str) -> list[str]:
-    """``spec`` split at its commas outside brackets: a value may be a YAML list
-    (``method.representations=[sequence,image]``)."""
-    items, depth, start = [], 0, 0
-    for index, char in enumerate(spec):
-        depth += (char in "[{") - (char in "]}")
-        if char == "," and depth == 0:
-            items.append(spec[start:index])
-            start = index + 1
-    return [*items, spec[start:]]
 
 
 def parse_candidate(spec: str, default_config: Path) -> Candidate:

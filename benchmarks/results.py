@@ -18,6 +18,18 @@ def provenance(command: str | None = None) -> dict:
             "machine": machine()}
 
 
+def split_items(spec: str) -> list[str]:
+    """``spec`` (CONFIG or NAME, then KEY=VALUE items) split at its commas outside brackets: a
+    value may be a YAML list (``method.representations=[sequence,image]``)."""
+    items, depth, start = [], 0, 0
+    for index, char in enumerate(spec):
+        depth += (char in "[{") - (char in "]}")
+        if char == "," and depth == 0:
+            items.append(spec[start:index])
+            start = index + 1
+    return [*items, spec[start:]]
+
+
 def write_results(out: Path, topic: str, rows: list[dict], markdown: list[str]) -> None:
     """docs/results/<topic>.json (rows) and <topic>.md (the given lines)."""
     out.mkdir(parents=True, exist_ok=True)
