@@ -164,7 +164,8 @@ def main() -> None:
                          **summary(values)})
         for stream in dict.fromkeys(stream for stream, _ in scores):
             cells = [summary(scores[(stream, protocol)]) for protocol in PROTOCOLS]
-            lines.append(f"| {shown} | random {'+'.join(names.values())} | {stream} | " +
+            encoder = names.get(stream) or "+".join(names.values())  # a slot or a stream
+            lines.append(f"| {shown} | random {encoder} | {stream} | " +
                          " | ".join(f"{c['mean']:.1f} ± {c['std']:.1f}" if c["std"] is not None
                                     else f"{c['mean']:.1f}" for c in cells) + " |")
     common = {**provenance(), "wall_time_s": round(time.perf_counter() - started, 1)}

@@ -59,7 +59,9 @@ def crrl_label(row: dict) -> str | None:
 def floor_label(row: dict) -> str:
     if row["variant"] == "raw coordinates":
         return "raw coordinates"
-    return f"random weights · {'+'.join(row['encoder'].values())} · {row['stream']}"
+    encoders = row["encoder"]  # slot → architecture; a slot's own stream names its encoder
+    names = [encoders[row["stream"]]] if row["stream"] in encoders else encoders.values()
+    return f"random weights · {'+'.join(names)} · {row['stream']}"
 
 
 NAMED = {"SkeletonCLR-joint": "SkeletonCLR · joint", "SkeletonCLR": "SkeletonCLR · joint",
@@ -100,6 +102,7 @@ SOURCES: dict[str, Source] = {
     "viewclr-nw-ucla": Source(lambda r: r["variant"] if r.get("board") else None),
     "floors-nw-ucla-viewclr": Source(floor_label),
     "floors-nw-ucla-agcn-streams": Source(floor_label),
+    "floors-nw-ucla-isc": Source(floor_label),
 }
 CONFIG_OF = {"SkeletonCLR · joint": "configs/skeletonclr/nw-ucla.yaml", "CRRL":
              "configs/crrl/nw-ucla.yaml"}  # for rows of files that cover several runs

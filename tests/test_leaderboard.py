@@ -50,3 +50,12 @@ def test_a_line_of_one_encoder_of_a_multi_encoder_run_names_that_encoder(tmp_pat
     joint = leaderboard.Line("AimCLR · joint", "configs/aimclr/nw-ucla-agcn.yaml",
                              stream="joint+motion+bone")  # streams of one encoder slot
     assert leaderboard.encoder_of(joint) == "agcn"
+
+
+def test_a_random_floor_of_a_multi_encoder_config_names_its_own_encoder():
+    leaderboard = load_leaderboard()
+    isc = {"variant": "random weights", "encoder": {"sequence": "bigru", "graph": "agcn"},
+           "stream": "graph"}
+    single = {"variant": "random weights", "encoder": {"encoder": "agcn"}, "stream": "motion"}
+    assert leaderboard.floor_label(isc) == "random weights · agcn · graph"
+    assert leaderboard.floor_label(single) == "random weights · agcn · motion"
