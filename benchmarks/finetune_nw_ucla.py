@@ -57,9 +57,10 @@ def main() -> None:
             cells = []
             for fraction in args.fractions:
                 values, seeds, samples, method = [], [], 0, ""
+                draws = args.draws if fraction < 1.0 else 1  # all labels: one draw
                 for run_dir in run_dirs:
                     per_draw = []
-                    for draw in range(args.draws if fraction < 1.0 else 1):
+                    for draw in range(draws):
                         result = finetune(run_dir, args.preset, args.stream, weights,
                                           fraction, draw, epochs=args.epochs)
                         write_finetune_result(result)
@@ -73,7 +74,7 @@ def main() -> None:
                              "protocol": "finetune", "preset": args.preset,
                              "epochs": args.epochs or FINETUNE_PRESETS[args.preset].epochs,
                              "label_fraction": fraction, "train_samples": samples,
-                             "draws": args.draws if fraction < 1.0 else 1,
+                             "draws": draws,
                              "stream": args.stream, "metric": "top1", "epoch": "final",
                              "seeds": seeds, "runs": [str(d) for d in run_dirs],
                              "paper": None, **summary(values)})
@@ -86,7 +87,7 @@ def main() -> None:
     heads = [f"{100 * f:g} % labels ({rows[i]['train_samples']})"
              for i, f in enumerate(args.fractions)]
     preset = FINETUNE_PRESETS[args.preset]
-    draws = "draw 0" if args.draws == 1 else f"the mean over draws 0–{args.draws - 1}"
+    drawn = "draw 0" if args.draws == 1 else f"the mean over draws 0–{args.draws - 1}"
     markdown = [
         "# Finetuning on NW-UCLA",
         "",
@@ -99,7 +100,7 @@ def main() -> None:
         f"{preset.weight_decay}, batch {preset.batch_size}, {args.epochs or preset.epochs} "
         f"epochs (×{preset.gamma} after {', '.join(map(str, preset.milestones))}), no "
         "augmentation; trained on views 1 + 2 (or a class-balanced labelled fraction of them: "
-        f"{draws}), tested on view 3 (464 sequences), final epoch. Finetuned = started from "
+        f"{drawn}), tested on view 3 (464 sequences), final epoch. Finetuned = started from "
         "the pretrained encoder; from scratch = the same architecture and seed from its random "
         "initialisation. A cell is mean ± std over the pretraining seeds, then the per-run "
         "values. The papers report no NW-UCLA finetuning numbers.",
