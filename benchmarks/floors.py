@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from results import provenance, split_items, summary, write_results
+from results import provenance, setting_name, split_items, summary, write_results
 
 from skelssl.config import RunConfig, apply_overrides, load_config, read_yaml
 from skelssl.data.dataset import PreparedDataset, label_fraction_indices
@@ -94,7 +94,7 @@ def random_floor(path: Path, overrides: list[str], seeds: list[int], runs: Path,
                  draws: int) -> dict[tuple[str, str], list[float]]:
     """(stream, protocol) → per-seed top-1 of the config's encoders at random weights."""
     scores: dict[tuple[str, str], list[float]] = {}
-    setting = "-".join([path.parent.name, path.stem, *overrides]).replace("/", "_")
+    setting = setting_name([path.parent.name, path.stem, *overrides])
     for seed in seeds:
         run_dir = runs / f"{setting}-seed{seed}"  # the overrides too: a stream is an override
         if not (run_dir / "encoder.pt").is_file():

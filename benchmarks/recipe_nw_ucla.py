@@ -49,6 +49,7 @@ from results import (
     pretrain_seconds,
     provenance,
     save_figure,
+    setting_name,
     split_items,
     summary,
     write_results,
@@ -230,7 +231,7 @@ def split_floors(path: Path, overrides: tuple[str, ...], seeds: list[int], runs:
     floors = {"raw coordinates": {nearest_key: [top1(nearest, labels["test"])],
                                   linear_key: [probe(features, labels, preset)]},
               "random weights": {nearest_key: [], linear_key: []}}
-    setting = "-".join([path.stem, *overrides]).replace("/", "_")  # pages may share ``runs``
+    setting = setting_name([path.stem, *overrides])  # pages may share ``runs``
     for seed in seeds:
         run_dir = runs / f"random-{setting}-seed{seed}"
         if not (run_dir / "encoder.pt").is_file():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import glob
 import json
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -28,6 +29,13 @@ def split_items(spec: str) -> list[str]:
             items.append(spec[start:index])
             start = index + 1
     return [*items, spec[start:]]
+
+
+def setting_name(parts: list[str]) -> str:
+    """A run-directory name for a config and its overrides: the parts joined by ``-``, every
+    character other than letters, digits and ``._=+-`` replaced by ``_`` (no slashes, and no
+    brackets or commas that a shell glob would read as a pattern)."""
+    return re.sub(r"[^\w.=+-]", "_", "-".join(parts))
 
 
 def write_results(out: Path, topic: str, rows: list[dict], markdown: list[str]) -> None:

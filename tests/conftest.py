@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -11,12 +15,29 @@ SHARED_DATA = Path(os.environ.get("SKELSSL_TEST_DATA") or
                    Path(__file__).resolve().parents[1].parent / "shared" / "data")
 NTU_SAMPLES = SHARED_DATA / "ntu-samples"
 NW_UCLA = SHARED_DATA / "nw-ucla" / "all_sqe"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 TRUNCATED_NTU = ("S005C002P013R002A056", "S012C001P008R002A030")
 
 needs_ntu = pytest.mark.skipif(not NTU_SAMPLES.is_dir(),
                                reason=f"real NTU samples not found at {NTU_SAMPLES}")
 needs_ucla = pytest.mark.skipif(not NW_UCLA.is_dir(),
                                 reason=f"NW-UCLA all_sqe not found at {NW_UCLA}")
+
+
+@pytest.fixture
+def benchmark(monkeypatch) -> Callable[[str], ModuleType]:
+    """Loads a script of benchmarks/ by name as a module, its sibling modules importable."""
+
+    def load(name: str) -> ModuleType:
+        monkeypatch.syspath_prepend(str(BENCHMARKS))
+        spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        monkeypatch.setitem(sys.modules, name, module)  # dataclasses look their module up
+        spec.loader.exec_module(module)
+        return module
+
+    return load
 
 
 @pytest.fixture(scope="session")

@@ -1,22 +1,13 @@
 """benchmarks/finetune_nw_ucla.py: labelled fractions over several draws, on its own page."""
 
-import importlib.util
 import json
+import shutil
 import statistics
 import sys
-from pathlib import Path
-
-BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
 
 
-def test_each_run_counts_the_mean_of_its_draws(tmp_path, tiny_run, monkeypatch):
-    import shutil
-
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    spec = importlib.util.spec_from_file_location("finetune_nw_ucla",
-                                                  BENCHMARKS / "finetune_nw_ucla.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def test_each_run_counts_the_mean_of_its_draws(tmp_path, tiny_run, monkeypatch, benchmark):
+    module = benchmark("finetune_nw_ucla")
     run = tmp_path / "tiny-seed0"
     shutil.copytree(tiny_run, run, ignore=shutil.ignore_patterns("finetune", "results"))
     monkeypatch.setattr(sys, "argv", [

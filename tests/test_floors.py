@@ -1,23 +1,13 @@
 """benchmarks/floors.py: random-weight floors of one config under different overrides."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import yaml
 
 from conftest import tiny_config
 
-BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
-
 
 def test_each_override_gets_its_own_random_runs(tmp_path, prepared_synthetic, fast_preset,
-                                                monkeypatch):
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    spec = importlib.util.spec_from_file_location("floors", BENCHMARKS / "floors.py")
-    floors = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "floors", floors)
-    spec.loader.exec_module(floors)
+                                                benchmark):
+    floors = benchmark("floors")
     config = tmp_path / "configs" / "tiny.yaml"
     config.parent.mkdir()
     config.write_text(yaml.safe_dump(tiny_config(prepared_synthetic)))
@@ -27,3 +17,12 @@ def test_each_override_gets_its_own_random_runs(tmp_path, prepared_synthetic, fa
     assert {stream for stream, _ in motion} == {"motion"}
     assert {stream for stream, _ in bone} == {"bone"}
     assert len(list(runs.iterdir())) == 2
+
+
+def test_a_yaml_list_override_names_its_runs_without_glob_characters(benchmark):
+    results = benchmark("results")
+    name = results.setting_name(["isc", "nw-ucla-quarter",
+                                 "method.representations=[sequence,image]", "encoder.hidden=64"])
+    assert name == "isc-nw-ucla-quarter-method.representations=_sequence_image_-encoder.hidden=64"
+    assert results.setting_name(["nw-ucla-agcn", "train.warmup_epochs=10"]) == \
+        "nw-ucla-agcn-train.warmup_epochs=10"  # runs named before keep their names

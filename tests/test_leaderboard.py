@@ -1,19 +1,6 @@
 """benchmarks/leaderboard.py: how results rows become leaderboard lines."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
-
-SCRIPT = Path(__file__).parents[1] / "benchmarks" / "leaderboard.py"
-
-
-def load_leaderboard():
-    spec = importlib.util.spec_from_file_location("leaderboard", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["leaderboard"] = module  # dataclasses look their module up while defining
-    spec.loader.exec_module(module)
-    return module
 
 
 def board_row(variant: str, seeds: list[int], mean: float, protocol: str = "linear") -> dict:
@@ -22,8 +9,8 @@ def board_row(variant: str, seeds: list[int], mean: float, protocol: str = "line
             "seeds": seeds, "protocol": protocol, "preset": "crrl-std", "k": 1, "mean": mean}
 
 
-def test_a_remark_in_brackets_joins_the_line_of_the_same_setting(tmp_path):
-    leaderboard = load_leaderboard()
+def test_a_remark_in_brackets_joins_the_line_of_the_same_setting(tmp_path, benchmark):
+    leaderboard = benchmark("leaderboard")
     (tmp_path / "first-look.json").write_text(json.dumps(
         [board_row("ViewCLR · wide", [0], 75.4), board_row("ViewCLR · wide", [0], 70.0, "knn")]))
     (tmp_path / "three-seeds.json").write_text(json.dumps(
@@ -37,8 +24,8 @@ def test_a_remark_in_brackets_joins_the_line_of_the_same_setting(tmp_path):
     assert wide.cells["linear"]["mean"] == 71.4 and wide.cells["knn"]["mean"] == 70.3
 
 
-def test_a_line_of_one_encoder_of_a_multi_encoder_run_names_that_encoder(tmp_path):
-    leaderboard = load_leaderboard()
+def test_a_line_of_one_encoder_of_a_multi_encoder_run_names_that_encoder(tmp_path, benchmark):
+    leaderboard = benchmark("leaderboard")
     rows = [{**board_row(f"ISC · inter · {stream}", [0], 70.0), "stream": stream,
              "config": "configs/isc/nw-ucla-quarter.yaml"}
             for stream in ("sequence", "graph", "sequence+graph")]
@@ -52,8 +39,8 @@ def test_a_line_of_one_encoder_of_a_multi_encoder_run_names_that_encoder(tmp_pat
     assert leaderboard.encoder_of(joint) == "agcn"
 
 
-def test_a_random_floor_of_a_multi_encoder_config_names_its_own_encoder():
-    leaderboard = load_leaderboard()
+def test_a_random_floor_of_a_multi_encoder_config_names_its_own_encoder(benchmark):
+    leaderboard = benchmark("leaderboard")
     isc = {"variant": "random weights", "encoder": {"sequence": "bigru", "graph": "agcn"},
            "stream": "graph"}
     single = {"variant": "random weights", "encoder": {"encoder": "agcn"}, "stream": "motion"}

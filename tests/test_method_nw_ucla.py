@@ -1,23 +1,13 @@
 """benchmarks/method_nw_ucla.py: a pipeline's stage shared with another variant's finished run."""
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
-
 
 @pytest.fixture
-def method_table(monkeypatch):
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    spec = importlib.util.spec_from_file_location("method_nw_ucla",
-                                                  BENCHMARKS / "method_nw_ucla.py")
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "method_nw_ucla", module)
-    spec.loader.exec_module(module)
-    return module
+def method_table(benchmark):
+    return benchmark("method_nw_ucla")
 
 
 def finished(runs: Path, name: str) -> Path:

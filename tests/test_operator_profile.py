@@ -1,18 +1,6 @@
 """benchmarks/official_pure_step.py's operator profile: small operators summed into one row."""
 
-import importlib.util
-from pathlib import Path
-
 import torch
-
-SCRIPT = Path(__file__).parents[1] / "benchmarks" / "official_pure_step.py"
-
-
-def load_profiler():
-    spec = importlib.util.spec_from_file_location("official_pure_step", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.operator_profile
 
 
 def step() -> None:
@@ -21,8 +9,8 @@ def step() -> None:
     torch.zeros(3).add_(1.0)
 
 
-def test_small_operators_are_summed_into_one_last_row():
-    operator_profile = load_profiler()
+def test_small_operators_are_summed_into_one_last_row(benchmark):
+    operator_profile = benchmark("official_pure_step").operator_profile
     every = operator_profile(step, steps=2, least_share=0.0)
     kept = operator_profile(step, steps=2, least_share=0.2)
     assert all("other operators" not in row["operator"] for row in every)

@@ -1,8 +1,6 @@
 """benchmarks/quality_nw_ucla.py: which test-view candidates reach the leaderboard, and how."""
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,15 +9,9 @@ ROOT = Path(__file__).parents[1]
 
 
 @pytest.fixture
-def quality(monkeypatch):
+def quality(monkeypatch, benchmark):
     monkeypatch.chdir(ROOT)  # configs are named relative to the repository root
-    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
-    spec = importlib.util.spec_from_file_location("quality_nw_ucla",
-                                                  ROOT / "benchmarks" / "quality_nw_ucla.py")
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "quality_nw_ucla", module)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark("quality_nw_ucla")
 
 
 def seed_row(candidate: str, config: str, overrides: list[str], seed: int, linear: float,
