@@ -709,7 +709,8 @@ def _streams(run, requested: list[str]) -> list[str]:
 
 
 plot_app = typer.Typer(help="Pictures of a run: t-SNE maps of its features, confusion "
-                            "matrices of its results.", no_args_is_help=True)
+                            "matrices of its results, ActCLR's actionlets.",
+                       no_args_is_help=True)
 app.add_typer(plot_app, name="plot")
 
 
