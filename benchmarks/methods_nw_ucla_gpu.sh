@@ -5,7 +5,7 @@
 # such settings (ViewCLR: τ, the distance unit) is provisional until they are chosen on the
 # validation split. Writes OUT_DIR/<topic>.{json,md} and OUT_DIR/<topic>-runs.tgz (scores,
 # metrics, configs). From the repository root, with data/nw-ucla prepared:
-#     bash benchmarks/methods_nw_ucla_gpu.sh OUT_DIR JOBS aimclr viewclr actclr
+#     bash benchmarks/methods_nw_ucla_gpu.sh OUT_DIR JOBS aimclr viewclr actclr isc
 # A quick dry run anywhere: EXTRA=",train.epochs=1" EXTRA_PIPELINE=",stages.aimclr.train.epochs=1,
 # stages.actclr.train.epochs=1" (ActCLR's two-stage configs) SEEDS=0 PYTHON=.venv/bin/python.
 set -u
@@ -71,6 +71,21 @@ actclr() {  # on the recipe's encoder; stage 1 is AimCLR as configs/aimclr/nw-uc
         --ablation "ActCLR · joint, SAFP online=actclr-agcn-onlinesafp,$a,$m.online_pooling=safp$staged" \
         --ablation "ActCLR · joint, dense actionlet=actclr-agcn-dense,$a,$m.actionlet_features=dense$staged" \
         --ablation "ActCLR · joint, released code=actclr-agcn-sgd,$a,$released$staged"
+}
+
+isc() {  # ISC at the paper's scale (configs/isc/nw-ucla.yaml): Table 6, Table 5, the main row
+    local q=config=configs/isc/nw-ucla.yaml r=method.representations
+    table isc-nw-ucla-full --isc-protocols \
+        --variant "ISC · inter SEQ–STG=isc-seq-stg,$q$extra" \
+        --ensemble "ISC · inter SEQ–STG, sequence + graph fused=ISC · inter SEQ–STG" \
+        --ablation "ISC · intra (each alone)=isc-intra,$q,$r=[sequence,graph,image],method.intra=true,method.inter=false$extra" \
+        --ablation "ISC · inter SEQ–IMG=isc-seq-img,$q,$r=[sequence,image]$extra" \
+        --ablation "ISC · inter IMG–STG=isc-img-stg,$q,$r=[image,graph]$extra" \
+        --ablation "ISC · inter SEQ–STG–IMG=isc-triple,$q,$r=[sequence,graph,image]$extra" \
+        --ablation "ISC · inter SEQ–STG, no augmentation=isc-noaug,$q,method.crop_resize=false,method.pose=false,method.jitter=false$extra" \
+        --ablation "ISC · inter SEQ–STG, pose only=isc-pose,$q,method.crop_resize=false,method.jitter=false$extra" \
+        --ablation "ISC · inter SEQ–STG, jitter only=isc-jitter,$q,method.crop_resize=false,method.pose=false$extra" \
+        --ablation "ISC · inter SEQ–STG, crop-resize only=isc-crop,$q,method.pose=false,method.jitter=false$extra"
 }
 
 for method in "$@"; do
