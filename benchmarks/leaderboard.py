@@ -120,6 +120,7 @@ class Line:
     other_probe: dict[str, str] = field(default_factory=dict)
     cost_s: float | None = None
     stream: str | None = None  # the encoder of a multi-encoder run its numbers score
+    runs: int = 1  # separately pretrained runs per seed (an ensemble of single-stream runs)
 
     @property
     def floor(self) -> bool:
@@ -182,7 +183,8 @@ def collect(results: Path, dataset: str) -> dict[tuple[str, str, tuple[str, ...]
             key = (re.sub(r" \([^()]*\)$", "", label), config, tuple(row.get("overrides") or
                                                        source.measured_with.get(config, ())))
             line = lines.setdefault(key, Line(label, config, key[2], source.epochs,
-                                              stream=row.get("stream")))
+                                              stream=row.get("stream"),
+                                              runs=len(row.get("members") or [None])))
             name, same_probe = where
             if name in line.cells and not better(row, same_probe, line, name):
                 continue
@@ -194,15 +196,16 @@ def collect(results: Path, dataset: str) -> dict[tuple[str, str, tuple[str, ...]
             else:
                 line.other_probe[name] = row.get("preset", source.probe)
             if "pretrain_s_per_seed" in row:
-                line.cost_s = row["pretrain_s_per_seed"]
+                line.cost_s = row["pretrain_s_per_seed"] * line.runs
     return lines
 
 
 def attach_costs(lines: dict, results: Path) -> None:
     """Pretraining seconds per seed, measured alike for every config by
     benchmarks/pretrain_cost.py (docs/results/pretrain-cost.json); a line trained with a
-    shorter schedule than its config's pays its own number of epochs. Where a config was not
-    measured there, the time its benchmark recorded stays."""
+    shorter schedule than its config's pays its own number of epochs, an ensemble of separate
+    runs pays each of them. Where a config was not measured there, the time its benchmark
+    recorded stays."""
     path = results / "pretrain-cost.json"
     if not path.is_file():
         return
@@ -213,9 +216,9 @@ def attach_costs(lines: dict, results: Path) -> None:
         if line.floor or row is None:
             continue
         if line.epochs and len(row["epochs"]) == 1:
-            line.cost_s = row["seconds_per_epoch"][0] * int(line.epochs)
+            line.cost_s = row["seconds_per_epoch"][0] * int(line.epochs) * line.runs
         else:
-            line.cost_s = row["mean"]
+            line.cost_s = row["mean"] * line.runs
 
 
 def config_of(line: Line) -> RunConfig:

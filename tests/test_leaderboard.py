@@ -46,3 +46,21 @@ def test_a_random_floor_of_a_multi_encoder_config_names_its_own_encoder(benchmar
     single = {"variant": "random weights", "encoder": {"encoder": "agcn"}, "stream": "motion"}
     assert leaderboard.floor_label(isc) == "random weights · agcn · graph"
     assert leaderboard.floor_label(single) == "random weights · agcn · motion"
+
+
+def test_an_ensemble_of_separate_runs_costs_all_of_them(tmp_path, benchmark):
+    leaderboard = benchmark("leaderboard")
+    config = "configs/aimclr/nw-ucla-agcn.yaml"
+    rows = [{**board_row("AimCLR · joint", [0], 80.0), "config": config},
+            {**board_row("AimCLR · 3-stream ensemble", [0], 85.0), "config": config,
+             "stream": "joint+motion+bone", "members": ["a", "b", "c"]}]
+    (tmp_path / "aimclr.json").write_text(json.dumps(rows))
+    (tmp_path / "pretrain-cost.json").write_text(json.dumps([
+        {"metric": "seconds_per_seed", "config": config, "overrides": [], "epochs": [60],
+         "seconds_per_epoch": [40.0], "mean": 2400.0}]))
+    lines = leaderboard.collect(tmp_path, "nw-ucla")
+    for line in lines.values():
+        line.epochs = "60"
+    leaderboard.attach_costs(lines, tmp_path)
+    costs = {line.label: line.cost_s for line in lines.values()}
+    assert costs == {"AimCLR · joint": 2400.0, "AimCLR · 3-stream ensemble": 7200.0}
