@@ -184,7 +184,7 @@ def collect(results: Path, dataset: str) -> dict[tuple[str, str, tuple[str, ...]
                                                        source.measured_with.get(config, ())))
             line = lines.setdefault(key, Line(label, config, key[2], source.epochs,
                                               stream=row.get("stream"),
-                                              runs=len(row.get("members") or [None])))
+                                              runs=len(row.get("members") or ()) or 1))
             name, same_probe = where
             if name in line.cells and not better(row, same_probe, line, name):
                 continue
