@@ -6,6 +6,7 @@ import argparse
 import glob
 import json
 import re
+import shlex
 import statistics
 import sys
 from pathlib import Path
@@ -13,9 +14,23 @@ from pathlib import Path
 from skelssl.engine.run_dir import git_commit, machine
 
 
+def command_line(argv: list[str]) -> str:
+    """``argv`` as a shell command one can paste, without the ``--note`` text (each page
+    prints its note after the command)."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip or arg.startswith("--note="):
+            skip = False
+            continue
+        skip = arg == "--note"
+        if not skip:
+            kept.append(arg)
+    return shlex.join(["python", *kept])
+
+
 def provenance(command: str | None = None) -> dict:
     """The fields every row shares: command, commit and machine."""
-    return {"command": command or " ".join(["python", *sys.argv]), "commit": git_commit(),
+    return {"command": command or command_line(sys.argv), "commit": git_commit(),
             "machine": machine()}
 
 
