@@ -94,6 +94,28 @@ def tiny_stgcn():
     return factory(lambda: STGCN("ntu25", hidden_channels=4, feature_dim=16, dropout=0.0))
 
 
+def tiny_queue_method(method_class, **options):
+    """A queue method (AimCLR, ActCLR) with a 16-key queue, 8-d projections and momentum 0.9
+    on tiny NTU-25 ST-GCNs."""
+    import torch
+
+    from skelssl.skeleton import NTU25
+
+    torch.manual_seed(0)
+    config = method_class.Config(queue_size=16, projection_dim=8, momentum=0.9, **options)
+    return method_class(config, layout=NTU25, encoders=tiny_stgcn())
+
+
+def ntu_batch():
+    """Four fixed random two-person NTU-25 sequences of 12 valid frames."""
+    import torch
+
+    from skelssl.methods import Batch
+
+    x = torch.randn(4, 3, 12, 25, 2, generator=torch.Generator().manual_seed(0))
+    return Batch(x, torch.full((4,), 12))
+
+
 WIDTH_KEYS = {"stgcn": "hidden_channels", "agcn": "base_channels"}
 
 

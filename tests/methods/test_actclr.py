@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import shrunk_encoder, tiny_config, tiny_stgcn
+from conftest import ntu_batch, shrunk_encoder, tiny_config, tiny_queue_method
 from skelssl.config import load_config, read_yaml
 from skelssl.engine.actionlets import region_features, sample_actionlet
 from skelssl.engine.encoder_file import read_encoder_file
@@ -18,21 +18,14 @@ from skelssl.engine.pipeline import load_pipeline, stage_configs
 from skelssl.engine.trainer import pretrain
 from skelssl.losses import similarity_mining_loss
 from skelssl.methods import Batch, as_method, build_method
-from skelssl.methods.actclr import ActCLR, ActCLRConfig, active_augmentations
-from skelssl.skeleton import NTU25, load_layout
+from skelssl.methods.actclr import ActCLR, active_augmentations
+from skelssl.skeleton import load_layout
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs" / "actclr").glob("*.yaml"))
 
 
 def tiny_actclr(**options) -> ActCLR:
-    torch.manual_seed(0)
-    config = ActCLRConfig(queue_size=16, projection_dim=8, momentum=0.9, **options)
-    return ActCLR(config, layout=NTU25, encoders=tiny_stgcn())
-
-
-def batch() -> Batch:
-    x = torch.randn(4, 3, 12, 25, 2, generator=torch.Generator().manual_seed(0))
-    return Batch(x, torch.full((4,), 12))
+    return tiny_queue_method(ActCLR, **options)
 
 
 def test_the_curriculum_lowers_the_active_augmentations():
@@ -44,10 +37,10 @@ def test_the_curriculum_lowers_the_active_augmentations():
 def test_with_no_active_augmentation_a_view_is_the_normal_one():
     method = tiny_actclr(curriculum=[1, 2, 3])
     for strong in (False, True):
-        late = method.augmented(batch().x, strong, 3, torch.Generator().manual_seed(7))
-        normal = method.normal(batch().x, torch.Generator().manual_seed(7))
+        late = method.augmented(ntu_batch().x, strong, 3, torch.Generator().manual_seed(7))
+        normal = method.normal(ntu_batch().x, torch.Generator().manual_seed(7))
         torch.testing.assert_close(late, normal)
-        early = method.augmented(batch().x, strong, 0, torch.Generator().manual_seed(7))
+        early = method.augmented(ntu_batch().x, strong, 0, torch.Generator().manual_seed(7))
         assert not torch.allclose(early, normal)
 
 
@@ -62,7 +55,7 @@ def test_actionlet_weights_land_on_their_own_sample_person_frame_and_joint():
 
 
 def test_the_released_singleton_cosine_gives_an_empty_actionlet():
-    x = batch().x
+    x = ntu_batch().x
     for cosine, empty in (("singleton", True), ("channel", False)):
         method = tiny_actclr(actionlet_cosine=cosine)
         actionlet = method.actionlets(x, x.mean(dim=0, keepdim=True))
@@ -109,7 +102,7 @@ def test_one_key_encoder_pass_gives_the_keys_actionlet_and_the_key(monkeypatch):
         return original(x)
 
     monkeypatch.setattr(encoder, "maps_and_mask", counted)
-    method.training_step(batch(), 0, torch.Generator().manual_seed(0))
+    method.training_step(ntu_batch(), 0, torch.Generator().manual_seed(0))
     # the key's view once (actionlet and key), the two query views' actionlets; the rest are
     # the anchor (one sequence)
     assert batches.count(4) == 3
@@ -120,7 +113,7 @@ def test_the_dataset_anchor_survives_a_reload():
     method = tiny_actclr(anchor="dataset")
     for epoch in range(2):
         method.on_epoch_start(epoch)
-        method.training_step(batch(), epoch, torch.Generator().manual_seed(epoch))
+        method.training_step(ntu_batch(), epoch, torch.Generator().manual_seed(epoch))
     fresh = tiny_actclr(anchor="dataset")
     fresh.load_state_dict(method.state_dict())
     torch.testing.assert_close(fresh.dataset_motion, method.dataset_motion)
@@ -133,7 +126,7 @@ def test_every_switch_trains(prepared_synthetic):
                     {"online_pooling": "safp"}, {"actionlet_features": "dense"},
                     {"actionlet_smoothing": "parts", "actionlet_scaling": "binary"},
                     {"anchor": "dataset"}, {"mixed_key": True}):
-        out = tiny_actclr(**options).training_step(batch(), 0, torch.Generator().manual_seed(0))
+        out = tiny_actclr(**options).training_step(ntu_batch(), 0, torch.Generator().manual_seed(0))
         assert torch.isfinite(out["loss"]), options
         out["loss"].backward()
 

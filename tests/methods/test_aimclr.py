@@ -8,34 +8,27 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import shrunk_encoder, tiny_config, tiny_stgcn
+from conftest import ntu_batch, shrunk_encoder, tiny_config, tiny_queue_method
 from skelssl.config import load_config, read_yaml
 from skelssl.engine.checkpoint import load_checkpoint
 from skelssl.engine.trainer import pretrain
 from skelssl.errors import ConfigError
 from skelssl.losses import infonce_of_logits, moco_logits
 from skelssl.methods import Batch, as_method, build_method
-from skelssl.methods.aimclr import AimCLR, AimCLRConfig, mined_positives
-from skelssl.skeleton import NTU25, load_layout
+from skelssl.methods.aimclr import AimCLR, mined_positives
+from skelssl.skeleton import load_layout
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs" / "aimclr").glob("*.yaml"))
 
 
 def tiny_aimclr(**options) -> AimCLR:
-    torch.manual_seed(0)
-    config = AimCLRConfig(queue_size=16, projection_dim=8, momentum=0.9, **options)
-    return AimCLR(config, layout=NTU25, encoders=tiny_stgcn())
-
-
-def batch() -> Batch:
-    x = torch.randn(4, 3, 12, 25, 2, generator=torch.Generator().manual_seed(0))
-    return Batch(x, torch.full((4,), 12))
+    return tiny_queue_method(AimCLR, **options)
 
 
 def test_mining_starts_at_the_configured_epoch():
     method = tiny_aimclr(mining_epoch=2)
-    before = method.training_step(batch(), epoch=1, generator=torch.Generator().manual_seed(0))
-    after = method.training_step(batch(), epoch=2, generator=torch.Generator().manual_seed(0))
+    before = method.training_step(ntu_batch(), epoch=1, generator=torch.Generator().manual_seed(0))
+    after = method.training_step(ntu_batch(), epoch=2, generator=torch.Generator().manual_seed(0))
     assert before["mining"].item() == 0 and after["mining"].item() == 1
     assert not tiny_aimclr(mining=False, mining_epoch=0).mining_active(5)
 
@@ -44,10 +37,10 @@ def test_without_d3m_and_before_mining_the_loss_is_skeletonclrs_infonce():
     method = tiny_aimclr(d3m=False, mining_epoch=5)
     g = torch.Generator().manual_seed(3)
     queue = method.queue.keys.clone()
-    out = method.training_step(batch(), epoch=0, generator=g)
+    out = method.training_step(ntu_batch(), epoch=0, generator=g)
     twin = tiny_aimclr(d3m=False, mining_epoch=5)
     g = torch.Generator().manual_seed(3)
-    view_q, view_k = twin.augment(batch().x, g), twin.augment(batch().x, g)
+    view_q, view_k = twin.augment(ntu_batch().x, g), twin.augment(ntu_batch().x, g)
     expected = infonce_of_logits(moco_logits(twin.embed_query(view_q),
                                              twin.embed_key(view_k), queue), 0.07)
     torch.testing.assert_close(out["loss"], expected)
@@ -56,19 +49,19 @@ def test_without_d3m_and_before_mining_the_loss_is_skeletonclrs_infonce():
 def test_d3m_adds_the_mean_divergence_of_the_third_view_branches():
     for drop, branches in ((True, 2), (False, 1)):
         method = tiny_aimclr(drop=drop, mining_epoch=5)
-        view = method.third_view(batch().x, torch.Generator().manual_seed(0))
+        view = method.third_view(ntu_batch().x, torch.Generator().manual_seed(0))
         assert len(method.third_queries(view)) == branches
-        out = method.training_step(batch(), epoch=0, generator=torch.Generator().manual_seed(0))
+        out = method.training_step(ntu_batch(), epoch=0, generator=torch.Generator().manual_seed(0))
         torch.testing.assert_close(out["loss"], out["loss_contrast"] + out["loss_d3m"])
         assert out["loss_d3m"] > 0
 
 
 def test_without_extreme_augmentations_the_third_view_is_a_normal_one():
     method = tiny_aimclr(extreme=False)
-    third = method.third_view(batch().x, torch.Generator().manual_seed(4))
-    normal = method.augment(batch().x, torch.Generator().manual_seed(4))
+    third = method.third_view(ntu_batch().x, torch.Generator().manual_seed(4))
+    normal = method.augment(ntu_batch().x, torch.Generator().manual_seed(4))
     torch.testing.assert_close(third, normal)
-    extreme = tiny_aimclr().third_view(batch().x, torch.Generator().manual_seed(4))
+    extreme = tiny_aimclr().third_view(ntu_batch().x, torch.Generator().manual_seed(4))
     assert not torch.allclose(extreme, normal)
 
 
