@@ -60,7 +60,6 @@ def main() -> None:
         *[f"| {row['region']} | {cell(row)} |" for row in rows],
     ]
     write_results(args.out, args.topic, rows, markdown)
-    print("\n".join(markdown))
 
 
 if __name__ == "__main__":

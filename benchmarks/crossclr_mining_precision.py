@@ -105,7 +105,6 @@ def main() -> None:
         *lines,
     ]
     write_results(args.out, "crossclr-mining-precision", rows, markdown)
-    print("\n".join(markdown))
 
 
 if __name__ == "__main__":

@@ -238,7 +238,6 @@ def main() -> None:
         *agreement,
     ]
     write_results(args.out, args.name, rows, markdown)
-    print("\n".join(markdown))
 
 
 if __name__ == "__main__":

@@ -131,7 +131,6 @@ def main() -> None:
         *lines,
     ]
     write_results(args.out, "crrl-key-spread", rows, markdown)
-    print("\n".join(markdown))
 
 
 if __name__ == "__main__":

@@ -187,7 +187,6 @@ def main() -> None:
         *lines,
     ]
     write_results(args.out, args.topic, rows, markdown)
-    print("\n".join(markdown))
 
 
 if __name__ == "__main__":

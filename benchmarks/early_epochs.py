@@ -64,7 +64,6 @@ def main() -> None:
     lines += ["", "Runs: " + "; ".join(f"{r['variant']}: `{r['run']}` ({r['epochs']} epochs, "
                                         f"{r['seconds_per_epoch']} s/epoch)" for r in rows)]
     write_results(args.out, args.topic, rows, lines)
-    print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -111,7 +111,6 @@ def main() -> None:
         *lines,
     ]
     write_results(args.out, "encoders", rows, markdown)
-    print("\n".join(markdown))
 
 
 if __name__ == "__main__":

@@ -191,7 +191,6 @@ def main() -> None:
         *lines,
     ]
     write_results(args.out, topic, rows, markdown)
-    print("\n".join(markdown))
 
 
 if __name__ == "__main__":

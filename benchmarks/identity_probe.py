@@ -109,7 +109,6 @@ def main() -> None:
         *table,
     ]
     write_results(args.out, args.topic, rows, markdown)
-    print("\n".join(markdown))
 
 
 def _shown(cell: dict) -> str:

@@ -76,7 +76,6 @@ def main() -> None:
         f"{abs(results[True]['top1'] - results[False]['top1']):.2f} points.",
     ]
     write_results(args.out, "linear-probe-speed", rows, markdown)
-    print("\n".join(markdown))
 
 
 if __name__ == "__main__":

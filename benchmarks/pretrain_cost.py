@@ -90,7 +90,6 @@ def main() -> None:
         *lines,
     ]
     write_results(args.out, "pretrain-cost", rows, markdown)
-    print("\n".join(markdown))
 
 
 if __name__ == "__main__":

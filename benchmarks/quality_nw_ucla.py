@@ -248,7 +248,6 @@ def main() -> None:
         *search,
     ]
     write_results(args.results, "quality-nw-ucla", rows, markdown)
-    print("\n".join(markdown))
 
 
 if __name__ == "__main__":

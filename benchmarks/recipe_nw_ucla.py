@@ -376,7 +376,6 @@ def main() -> None:
         *table,
     ]
     write_results(args.out, args.topic, rows, markdown)
-    print("\n".join(markdown))
 
 
 if __name__ == "__main__":

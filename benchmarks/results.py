@@ -54,10 +54,12 @@ def setting_name(parts: list[str]) -> str:
 
 
 def write_results(out: Path, topic: str, rows: list[dict], markdown: list[str]) -> None:
-    """docs/results/<topic>.json (rows) and <topic>.md (the given lines)."""
+    """docs/results/<topic>.json (rows) and <topic>.md (the given lines); the page is printed
+    too."""
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{topic}.json").write_text(json.dumps(rows, indent=1) + "\n")
     (out / f"{topic}.md").write_text("\n".join(markdown) + "\n")
+    print("\n".join(markdown))
 
 
 def save_figure(figure, path: Path) -> None:

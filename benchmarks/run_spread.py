@@ -98,7 +98,6 @@ def main() -> None:
           for row in measured),
     ]
     write_results(args.out, args.topic, [{**common, **row} for row in measured], markdown)
-    print("\n".join(markdown))
 
 
 if __name__ == "__main__":

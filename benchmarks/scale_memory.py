@@ -257,7 +257,6 @@ def main() -> None:
         *table,
     ]
     write_results(args.out, "scale-memory", rows, markdown)
-    print("\n".join(markdown))
 
 
 if __name__ == "__main__":

@@ -87,7 +87,6 @@ def main() -> None:
         *lines,
     ]
     write_results(args.out, "semi-nw-ucla", rows, markdown)
-    print("\n".join(markdown))
 
 
 if __name__ == "__main__":

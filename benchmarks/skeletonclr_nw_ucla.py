@@ -125,7 +125,6 @@ def main() -> None:
                   find(variant, "knn")]
         markdown.append(f"| {variant} | " + " | ".join(cells) + " |")
     write_results(args.out, "skeletonclr-nw-ucla", rows, markdown)
-    print("\n".join(markdown))
 
 
 if __name__ == "__main__":

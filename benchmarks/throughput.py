@@ -294,7 +294,6 @@ def write_tables(args: argparse.Namespace, measured: dict[str, float],
              for code, operators in profiles.items()]
     gpu = pick_device(args.device).type == "cuda"
     write_results(args.out, args.topic or default_topic(ucla, gpu), rows, markdown)
-    print("\n".join(markdown))
 
 
 def default_topic(ucla: bool, gpu: bool) -> str:

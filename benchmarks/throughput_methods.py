@@ -164,7 +164,6 @@ def main() -> None:
     for row in rows:
         row["wall_time_s"] = wall
     write_results(args.out, args.topic, rows, lines)
-    print("\n".join(lines))
 
 
 if __name__ == "__main__":
