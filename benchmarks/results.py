@@ -72,10 +72,11 @@ def save_figure(figure, path: Path) -> None:
 
 
 def summary(values: list[float]) -> dict:
-    """mean, sample std (None for one value) and the values, rounded to 0.01."""
-    return {"mean": round(statistics.mean(values), 2),
-            "std": round(statistics.stdev(values), 2) if len(values) > 1 else None,
-            "values": [round(v, 2) for v in values]}
+    """mean, sample std (None for one value) and the values, rounded to 1e-4: pages print one
+    decimal, and a value kept to 0.01 would round twice (195/232 = 84.0517 → 84.05 → 84.0)."""
+    return {"mean": round(statistics.mean(values), 4),
+            "std": round(statistics.stdev(values), 4) if len(values) > 1 else None,
+            "values": [round(v, 4) for v in values]}
 
 
 def cell(row: dict, digits: int = 1) -> str:
