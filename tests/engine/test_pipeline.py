@@ -113,6 +113,17 @@ def test_a_stage_directory_holding_a_different_run_is_refused(tmp_path, prepared
         train(values, tmp_path / "run")
 
 
+def test_a_stage_run_read_with_other_reader_processes_is_the_same_run(tmp_path,
+                                                                      prepared_synthetic):
+    values = tiny("nw-ucla", prepared_synthetic)
+    train(values, tmp_path / "run")
+    values["data"]["workers"] = 1  # a shared stage-1 run trained alone, stage 2 side by side
+    train(values, tmp_path / "run")
+    values["data"]["max_frames"] = 13
+    with pytest.raises(ConfigError, match="holds a run with different data"):
+        train(values, tmp_path / "run")
+
+
 def test_pipeline_config_errors_name_the_key(tmp_path, prepared_synthetic):
     values = tiny("nw-ucla", prepared_synthetic)
     values["stages"] = {"ser": values["stages"]["ser"], "cml": values["stages"]["cml"]}

@@ -35,6 +35,7 @@ from skelssl.engine.trainer import pretrain
 STAGE_KEYS = ("method", "train")
 SOURCE_KEYS = ("teacher", "init")
 COMPARED_SECTIONS = ("method", "encoder", "data", "seed")
+HOW_READ = {"data": ("workers",)}  # how a run reads its data, not what it learns from
 
 
 def is_pipeline(values: dict) -> bool:
@@ -80,12 +81,20 @@ def load_pipeline(source: Path, overrides: list[str] | None = None) -> dict:
     return apply_overrides(read_yaml(source), overrides or [])
 
 
+def _identity(config: RunConfig) -> dict:
+    """The sections that make a run what it is, without the settings of how it was read."""
+    values = to_dict(config)
+    for section, keys in HOW_READ.items():
+        values[section] = {k: v for k, v in values[section].items() if k not in keys}
+    return values
+
+
 def _check_same_run(stage_dir: Path, config: RunConfig) -> None:
     """A stage directory that already holds a run must hold this stage's run."""
     existing = stage_dir / CONFIG_FILE
     if not existing.is_file():
         return
-    before, now = to_dict(load_config(existing)), to_dict(config)
+    before, now = _identity(load_config(existing)), _identity(config)
     changed = [key for key in COMPARED_SECTIONS if before[key] != now[key]]
     if changed:
         raise ConfigError(f"{stage_dir} holds a run with different {', '.join(changed)} "
