@@ -37,7 +37,7 @@ from skelssl.engine.trainer import pretrain
 from skelssl.eval.knn import knn_predict
 from skelssl.eval.linear import get_preset, train_linear
 from skelssl.eval.metrics import top1
-from skelssl.eval.protocol import knn_eval, linear_probe, load_run
+from skelssl.eval.protocol import LoadedRun, knn_eval, linear_probe, load_run
 from skelssl.eval.semi import semi_supervised
 
 FRAMES = 50
@@ -90,18 +90,24 @@ def raw_floor(config: RunConfig, preset: str, draws: int) -> dict[str, dict]:
             "semi": {"values": [statistics.mean(fraction)], "draws": draws}}
 
 
+def random_run(values: dict, run_dir: Path, split: str = "test",
+               where: str | None = None) -> LoadedRun:
+    """A config's encoders at their seeded initialisation, from a 0-epoch run in ``run_dir``
+    (made the first time)."""
+    if not (run_dir / "encoder.pt").is_file():
+        config = load_config(values, ["train.epochs=0"], where=where)
+        pretrain(config, run_dir, progress=False)
+    return load_run(run_dir, "random", split=split)
+
+
 def random_floor(path: Path, overrides: list[str], seeds: list[int], runs: Path, preset: str,
                  draws: int) -> dict[tuple[str, str], list[float]]:
     """(stream, protocol) → per-seed top-1 of the config's encoders at random weights."""
     scores: dict[tuple[str, str], list[float]] = {}
     setting = setting_name([path.parent.name, path.stem, *overrides])
     for seed in seeds:
-        run_dir = runs / f"{setting}-seed{seed}"  # the overrides too: a stream is an override
-        if not (run_dir / "encoder.pt").is_file():
-            values = apply_overrides(read_yaml(path), [*overrides, f"seed={seed}",
-                                                       "train.epochs=0"])
-            pretrain(load_config(values), run_dir, progress=False)
-        run = load_run(run_dir, "random")
+        run = random_run(apply_overrides(read_yaml(path), [*overrides, f"seed={seed}"]),
+                         runs / f"{setting}-seed{seed}")  # a stream is an override too
         for stream in run.encoders:
             semi = semi_supervised(run, stream, preset, (FRACTION,), draws, progress=False)
             for protocol, value in (("linear", linear_probe(run, stream, preset,

@@ -43,7 +43,7 @@ from pathlib import Path
 
 import torch
 from collapse_nw_ucla import training_rows
-from floors import probe, raw_features
+from floors import probe, random_run, raw_features
 from results import (
     cell,
     pretrain_seconds,
@@ -233,11 +233,8 @@ def split_floors(path: Path, overrides: tuple[str, ...], seeds: list[int], runs:
               "random weights": {nearest_key: [], linear_key: []}}
     setting = setting_name([path.stem, *overrides])  # pages may share ``runs``
     for seed in seeds:
-        run_dir = runs / f"random-{setting}-seed{seed}"
-        if not (run_dir / "encoder.pt").is_file():
-            values = candidate_values(path, [*overrides, "train.epochs=0"], seed, split)
-            pretrain(load_config(values, where=str(path)), run_dir, progress=False)
-        run = load_run(run_dir, "random", split=split)
+        run = random_run(candidate_values(path, overrides, seed, split),
+                         runs / f"random-{setting}-seed{seed}", split, where=str(path))
         stream = next(iter(run.encoders))
         floors["random weights"][nearest_key].append(knn_eval(run, stream, 1, 0.1)["top1"])
         floors["random weights"][linear_key].append(
