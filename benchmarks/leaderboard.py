@@ -118,9 +118,14 @@ class Line:
     epochs: str = ""
     cells: dict[str, dict] = field(default_factory=dict)
     other_probe: dict[str, str] = field(default_factory=dict)
-    cost_s: float | None = None
+    run_cost_s: float | None = None  # pretraining seconds per seed of one run
     stream: str | None = None  # the encoder of a multi-encoder run its numbers score
     runs: int = 1  # separately pretrained runs per seed (an ensemble of single-stream runs)
+
+    @property
+    def cost_s(self) -> float | None:
+        """Pretraining seconds per seed of the line: all of its runs."""
+        return None if self.run_cost_s is None else self.run_cost_s * self.runs
 
     @property
     def floor(self) -> bool:
@@ -196,7 +201,7 @@ def collect(results: Path, dataset: str) -> dict[tuple[str, str, tuple[str, ...]
             else:
                 line.other_probe[name] = row.get("preset", source.probe)
             if "pretrain_s_per_seed" in row:
-                line.cost_s = row["pretrain_s_per_seed"] * line.runs
+                line.run_cost_s = row["pretrain_s_per_seed"]
     return lines
 
 
@@ -216,9 +221,9 @@ def attach_costs(lines: dict, results: Path) -> None:
         if line.floor or row is None:
             continue
         if line.epochs and len(row["epochs"]) == 1:
-            line.cost_s = row["seconds_per_epoch"][0] * int(line.epochs) * line.runs
+            line.run_cost_s = row["seconds_per_epoch"][0] * int(line.epochs)
         else:
-            line.cost_s = row["mean"] * line.runs
+            line.run_cost_s = row["mean"]
 
 
 def config_of(line: Line) -> RunConfig:
