@@ -17,14 +17,11 @@ from skelssl.engine.run_dir import git_commit, machine
 def command_line(argv: list[str]) -> str:
     """``argv`` as a shell command one can paste, without the ``--note`` text (each page
     prints its note after the command)."""
-    kept, skip = [], False
+    kept, after_note = [], False
     for arg in argv:
-        if skip or arg.startswith("--note="):
-            skip = False
-            continue
-        skip = arg == "--note"
-        if not skip:
+        if not after_note and arg != "--note" and not arg.startswith("--note="):
             kept.append(arg)
+        after_note = arg == "--note"
     return shlex.join(["python", *kept])
 
 
