@@ -34,7 +34,8 @@ def flat(values: dict, prefix: str = "") -> dict:
 
 @pytest.fixture
 def recorded(tmp_path, monkeypatch, benchmark) -> dict:
-    """{topic: {flag: [values]}} of every table the script would start, with the table module."""
+    """{topic: {"--variant"/"--ablation": [(label, candidate)]}} of every table the script
+    would start (its ensembles checked against its variants)."""
     if shutil.which("bash") is None:
         pytest.skip("needs bash")
     recorder = tmp_path / "python"
