@@ -29,7 +29,7 @@ def _limits(points: np.ndarray) -> tuple[tuple[float, float], tuple[float, float
 def _draw(ax: plt.Axes, frame: np.ndarray, layout: Layout,
           values: np.ndarray | None = None) -> None:
     """Draw one frame (M, V, 2) of projected joints; absent persons are skipped. ``values``
-    (V,) in [0, 1] colour person 0's joints (dark to bright red, larger when higher)."""
+    (V,) in [0, 1] colour person 0's joints (white to deep red, larger when higher)."""
     for m, person in enumerate(frame):
         if not np.abs(person).sum():
             continue

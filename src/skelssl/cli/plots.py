@@ -61,7 +61,7 @@ def plot_actionlet(
     """A sequence with its actionlet (ActCLR): where the run finds the motion, frame by frame.
 
     Writes actionlet-<split>-<sample>.png (a strip of frames) and .gif (the whole sequence),
-    the joints coloured by the actionlet (bright: in it), and average-motion.png: the static
+    the joints coloured by the actionlet (deep red: in it), and average-motion.png: the static
     anchor the actionlet is measured against.
 
     \b
