@@ -4,6 +4,7 @@ segmentation, semi-supervised, finetuning, stream ensembles)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -17,10 +18,19 @@ SPLIT_HELP = ("test (the benchmark's test split) or val: fit on train-val, score
               "held-out fifth of the training subjects — for choosing settings without "
               "looking at the test split (results get a -val suffix).")
 
+# The arguments and options that several eval commands share, declared once.
+RunDir = Annotated[Path, typer.Argument(help="Run directory of `skelssl pretrain`.")]
+Streams = Annotated[list[str] | None, typer.Option(help="Encoder(s) to evaluate (default: all).")]
+Weights = Annotated[str, typer.Option(help=WEIGHTS_HELP)]
+Split = Annotated[str, typer.Option(help=SPLIT_HELP)]
+Data = Annotated[str | None, typer.Option(help=DATA_HELP)]
+CentreCrop = Annotated[bool, typer.Option("--centre-crop", help=CENTRE_HELP)]
+ProbeSeed = Annotated[int, typer.Option(help="Seed of the classifier's init and batch order.")]
+
 
 @eval_app.command("linear")
 def eval_linear(
-    run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),
+    run_dir: RunDir,
     preset: str | None = typer.Option(
         None, help="crossclr (lr 3.0, batch 128, 100 epochs), crrl (Nesterov lr 0.1, batch "
                    "16, 85 epochs) or isc (lr 0.1, batch 64, 80 epochs on random crop-resizes "
@@ -28,14 +38,14 @@ def eval_linear(
                    "standardise the features with the training "
                    "split's statistics first (crrl-std fits on small datasets such as NW-UCLA, "
                    "where the raw presets do not); default: the run's eval.linear_preset."),
-    stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
-    weights: str = typer.Option("trained", help=WEIGHTS_HELP),
-    seed: int = typer.Option(0, help="Seed of the classifier's init and batch order."),
+    stream: Streams = None,
+    weights: Weights = "trained",
+    seed: ProbeSeed = 0,
     cache: bool = typer.Option(True, help="Train on cached features (same result, faster)."),
     report: str = typer.Option(
         "final", help="final (default), or best = best test epoch, as the papers report."),
-    split: str = typer.Option("test", help=SPLIT_HELP),
-    data: str | None = typer.Option(None, help=DATA_HELP),
+    split: Split = "test",
+    data: Data = None,
 ) -> None:
     """Linear probe on frozen features (encoder in eval mode, verified unchanged)."""
     from skelssl.eval.plots import result_confusion
@@ -60,16 +70,16 @@ def eval_linear(
 
 @eval_app.command("knn")
 def eval_knn(
-    run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),
+    run_dir: RunDir,
     k: list[int] = typer.Option([], min=1, help="Neighbours (repeat: --k 1 --k 20); default: the "
                                          "run's eval.knn_k. k=1 is 1-NN, k>1 a weighted vote."),
     temperature: float | None = typer.Option(
         None, help="Vote weight exp(sim/T) for k > 1 (T > 0)."),
-    stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
-    weights: str = typer.Option("trained", help=WEIGHTS_HELP),
-    split: str = typer.Option("test", help=SPLIT_HELP),
-    centre_crop: bool = typer.Option(False, "--centre-crop", help=CENTRE_HELP),
-    data: str | None = typer.Option(None, help=DATA_HELP),
+    stream: Streams = None,
+    weights: Weights = "trained",
+    split: Split = "test",
+    centre_crop: CentreCrop = False,
+    data: Data = None,
 ) -> None:
     """kNN on L2-normalised frozen features (exact cosine search)."""
     from skelssl.eval.plots import result_confusion
@@ -91,14 +101,14 @@ def eval_knn(
 
 @eval_app.command("retrieval")
 def eval_retrieval(
-    run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),
+    run_dir: RunDir,
     k: list[int] = typer.Option([], min=1, help="recall@k to report (repeat: --k 5 --k 10); "
                                                 "default 1, 5, 10."),
-    stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
-    weights: str = typer.Option("trained", help=WEIGHTS_HELP),
-    split: str = typer.Option("test", help=SPLIT_HELP),
-    centre_crop: bool = typer.Option(False, "--centre-crop", help=CENTRE_HELP),
-    data: str | None = typer.Option(None, help=DATA_HELP),
+    stream: Streams = None,
+    weights: Weights = "trained",
+    split: Split = "test",
+    centre_crop: CentreCrop = False,
+    data: Data = None,
 ) -> None:
     """Action retrieval: every test sequence queries the training split (cosine similarity).
 
@@ -123,7 +133,7 @@ def eval_retrieval(
 
 @eval_app.command("transfer")
 def eval_transfer(
-    run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),
+    run_dir: RunDir,
     target: str = typer.Option(..., help="Prepared dataset to evaluate on, in the run's "
                                          "layout (see `skelssl prepare relayout`)."),
     benchmark: str | None = typer.Option(None, help="Benchmark of the target (default: the "
@@ -133,8 +143,8 @@ def eval_transfer(
     preset: str | None = typer.Option(
         None, help="Linear preset (default: the run's eval.linear_preset) or finetune preset "
                    "(default: crossclr; isc for ISC's Adam)."),
-    stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
-    weights: str = typer.Option("trained", help=WEIGHTS_HELP),
+    stream: Streams = None,
+    weights: Weights = "trained",
     seed: int = typer.Option(0, help="linear: seed of the classifier's init and batch order."),
     device: str = typer.Option("auto", help="finetune: auto, cpu, cuda, ..."),
 ) -> None:
@@ -170,7 +180,7 @@ def eval_transfer(
 
 @eval_app.command("segment")
 def eval_segment(
-    run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),
+    run_dir: RunDir,
     data: str = typer.Option(..., help="Prepared untrimmed sequences with per-frame labels "
                                        "(`skelssl prepare pku-mmd ... --untrimmed`)."),
     benchmark: str | None = typer.Option(None, help="Benchmark of --data (default: the "
@@ -181,10 +191,10 @@ def eval_segment(
                                                   "(neighbouring frames share windows)."),
     preset: str | None = typer.Option(None, help="Linear preset of the frame classifier "
                                                  "(default: the run's eval.linear_preset)."),
-    stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
-    weights: str = typer.Option("trained", help=WEIGHTS_HELP),
-    split: str = typer.Option("test", help=SPLIT_HELP),
-    seed: int = typer.Option(0, help="Seed of the classifier's init and batch order."),
+    stream: Streams = None,
+    weights: Weights = "trained",
+    split: Split = "test",
+    seed: ProbeSeed = 0,
 ) -> None:
     """Unsupervised action segmentation (ActCLR's Table 6): frozen encoder, sliding windows.
 
@@ -216,7 +226,7 @@ def eval_segment(
 
 @eval_app.command("semi")
 def eval_semi(
-    run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),
+    run_dir: RunDir,
     fraction: list[float] = typer.Option(
         [], help="Labelled fraction of the training split, repeatable (default: 0.01 0.05 "
                  "0.1 0.2); class-balanced, round(fraction × class size) per class, ≥ 1."),
@@ -225,11 +235,11 @@ def eval_semi(
     preset: str | None = typer.Option(
         None, help="Linear preset (see `skelssl eval linear --help`); default: the run's "
                    "eval.linear_preset."),
-    stream: list[str] = typer.Option([], help="Encoder(s) to evaluate (default: all)."),
-    weights: str = typer.Option("trained", help=WEIGHTS_HELP),
-    seed: int = typer.Option(0, help="Seed of the classifier's init and batch order."),
-    split: str = typer.Option("test", help=SPLIT_HELP),
-    data: str | None = typer.Option(None, help=DATA_HELP),
+    stream: Streams = None,
+    weights: Weights = "trained",
+    seed: ProbeSeed = 0,
+    split: Split = "test",
+    data: Data = None,
 ) -> None:
     """Semi-supervised: the linear probe trained on labelled fractions of the training split.
 
@@ -261,7 +271,7 @@ def eval_semi(
 
 @eval_app.command("finetune")
 def eval_finetune(
-    run_dir: Path = typer.Argument(..., help="Run directory of `skelssl pretrain`."),
+    run_dir: RunDir,
     preset: str = typer.Option("crossclr", help="crossclr: Nesterov SGD lr 0.1, wd 1e-4, "
                                                 "batch 64, 100 epochs, ×0.1 after 80; isc: "
                                                 "Adam lr 1e-4, 50 epochs, ×0.1 at 30, 40."),
@@ -316,8 +326,8 @@ def eval_ensemble(
     out: Path | None = typer.Option(
         None, help="Result JSON; default: results/ensemble-<preset>-<streams>.json in the "
                    "first run."),
-    split: str = typer.Option("test", help=SPLIT_HELP),
-    data: str | None = typer.Option(None, help=DATA_HELP),
+    split: Split = "test",
+    data: Data = None,
 ) -> None:
     """Weighted sum of per-stream linear-probe logits (final epoch).
 
@@ -362,8 +372,8 @@ def stream_weight(item: str) -> tuple[str, float]:
                                  param_hint="--weight") from None
 
 
-def chosen_streams(run, requested: list[str]) -> list[str]:
-    for name in requested:
+def chosen_streams(run, requested: list[str] | None) -> list[str]:
+    for name in requested or []:
         if name not in run.encoders:
             raise typer.BadParameter(f"no encoder {name!r}; this run has {sorted(run.encoders)}",
                                      param_hint="--stream")
