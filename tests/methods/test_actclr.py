@@ -12,7 +12,7 @@ import torch
 
 from conftest import ntu_batch, shrunk_encoder, tiny_config, tiny_queue_method
 from skelssl.config import load_config, read_yaml
-from skelssl.engine.actionlets import region_features, sample_actionlet
+from skelssl.engine.actionlets import REGIONS, region_features, sample_actionlet, top_half
 from skelssl.engine.encoder_file import read_encoder_file
 from skelssl.engine.pipeline import load_pipeline, stage_configs
 from skelssl.engine.trainer import pretrain
@@ -196,7 +196,21 @@ def test_region_features_pool_the_maps_three_ways(tmp_path, prepared_synthetic):
     values["method"] = {"name": "actclr", "queue_size": 32, "projection_dim": 8}
     values["encoder"]["dropout"] = 0.0
     pretrain(load_config(values), tmp_path / "act", progress=False)
-    features, labels = region_features(tmp_path / "act", "test")
-    assert set(features) == {"actionlet", "non-actionlet", "all"}
+    regions = region_features(tmp_path / "act", "test")
+    features, labels = regions.features, regions.labels
+    assert set(features) == set(REGIONS)
     assert all(f.shape == (len(labels), 16) for f in features.values())
     assert not torch.allclose(features["actionlet"], features["non-actionlet"])
+    assert not torch.allclose(features["actionlet top half"], features["bottom half"])
+    assert 0.0 < regions.actionlet_mean <= 1.0
+    assert 0.5 <= regions.top_half_mass <= 1.0
+
+
+def test_top_half_marks_the_larger_half_of_each_map():
+    actionlet = torch.tensor([[[0.1, 0.9], [0.5, 0.3]],
+                              [[0.7, 0.0], [0.2, 0.0]]])
+    expected = torch.tensor([[[0.0, 1.0], [1.0, 0.0]],
+                             [[1.0, 0.0], [1.0, 0.0]]])
+    assert torch.equal(top_half(actionlet), expected)
+    odd = top_half(torch.tensor([[[0.3, 0.1, 0.2]]]))
+    assert torch.equal(odd, torch.tensor([[[1.0, 0.0, 1.0]]]))  # the larger half rounds up

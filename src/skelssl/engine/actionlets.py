@@ -1,4 +1,5 @@
-"""An ActCLR run's actionlets on real sequences, for pictures (`skelssl plot actionlet`).
+"""An ActCLR run's actionlets on real sequences: for pictures (`skelssl plot actionlet`) and for
+features pooled over their regions (ActCLR's Fig. 3, benchmarks/actclr_regions.py).
 
 Evaluation never rebuilds a method; an actionlet needs ActCLR's key encoder and head, so this
 rebuilds the run's method from its last checkpoint, as training left it.
@@ -25,6 +26,8 @@ from skelssl.models.actionlet import actionlet_pool
 from skelssl.models.masking import MapEncoder
 from skelssl.skeleton import Layout
 from skelssl.transforms.streams import stream
+
+REGIONS = ("actionlet", "non-actionlet", "actionlet top half", "bottom half", "all")
 
 
 @dataclass
@@ -83,11 +86,29 @@ def sample_actionlet(run_dir: str | Path, sample: int, split: str = "test",
                            weights[0, 0, :, :, 0].numpy(), people(anchor), data.layout)
 
 
+@dataclass
+class RegionFeatures:
+    """A split's features pooled over regions of the run's actionlets (ActCLR's Fig. 3), with
+    how concentrated those actionlets are."""
+
+    features: dict[str, torch.Tensor]  # region -> (N, C)
+    labels: torch.Tensor  # (N,)
+    actionlet_mean: float  # mean of A over every cell of the split
+    top_half_mass: float  # share of Σ A on each map's top half of cells (0.5: uniform A)
+
+
+def top_half(actionlet: torch.Tensor) -> torch.Tensor:
+    """Binary weights (N, T, V): 1 on the half of each map's cells where A is largest."""
+    flat = actionlet.flatten(1)
+    chosen = flat.topk((flat.shape[1] + 1) // 2, dim=1).indices
+    return torch.zeros_like(flat).scatter_(1, chosen, 1.0).view_as(actionlet)
+
+
 def region_features(run_dir: str | Path, split: str, anchor_samples: int = 256,
-                    batch_size: int = 64) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-    """Features of every sequence of a split (``train`` or ``test``) pooled three ways from the
-    query encoder's last maps (ActCLR's Fig. 3): over the actionlet (weights A), over the rest
-    (1 − A) and over everything; and the labels."""
+                    batch_size: int = 64) -> RegionFeatures:
+    """Features of every sequence of a split (``train`` or ``test``) pooled from the query
+    encoder's last maps (ActCLR's Fig. 3): weighted by the actionlet A, by the rest 1 − A, over
+    the half of the cells where A is largest, over the other half, and over everything."""
     method, config, data = _load_actclr(Path(run_dir))
     preprocess = preprocess_for(config.data, data.layout)
     reader = BatchReader(data, [])
@@ -96,7 +117,8 @@ def region_features(run_dir: str | Path, split: str, anchor_samples: int = 256,
     train = data.indices(config.data.benchmark, config.data.train_split)[:anchor_samples]
     anchor_x, anchor_lengths, _ = reader.read(train)
     anchor = preprocess(anchor_x, anchor_lengths)[0].mean(dim=0, keepdim=True)
-    pooled: dict[str, list[torch.Tensor]] = {"actionlet": [], "non-actionlet": [], "all": []}
+    pooled: dict[str, list[torch.Tensor]] = {name: [] for name in REGIONS}
+    mass, top_mass, cells = 0.0, 0.0, 0
     encoder = cast(MapEncoder, method.encoder_q)
     for start in range(0, len(index), batch_size):
         x, lengths, _ = reader.read(index[start:start + batch_size])
@@ -105,10 +127,17 @@ def region_features(run_dir: str | Path, split: str, anchor_samples: int = 256,
         with torch.no_grad():
             maps, mask = encoder.maps_and_mask(stream(x, config.method.stream, data.layout),
                                                lengths)
+            top = top_half(actionlet)
+            mass += float(actionlet.sum())
+            top_mass += float((actionlet * top).sum())
+            cells += actionlet.numel()
+            weights = {"actionlet": actionlet, "non-actionlet": 1 - actionlet,
+                       "actionlet top half": top, "bottom half": 1 - top}
             persons = x.shape[4]
-            for name, weight in (("actionlet", actionlet), ("non-actionlet", 1 - actionlet)):
+            for name, weight in weights.items():
                 pooled[name].append(actionlet_pool(maps, weight).view(len(x), persons, -1)
                                     .mean(dim=1))
             pooled["all"].append(encoder.pool(maps, mask, persons))
     labels = torch.from_numpy(data.labels[index].astype(np.int64))
-    return {name: torch.cat(parts) for name, parts in pooled.items()}, labels
+    return RegionFeatures({name: torch.cat(parts) for name, parts in pooled.items()}, labels,
+                          mass / cells, top_mass / mass if mass > 0 else float("nan"))
