@@ -6,7 +6,8 @@ run's own actionlets (against the average motion of the first 256 training seque
 by A and by 1 − A, over the half of the cells where A is largest and over the other half (equal
 areas, hard regions), and uniformly. Each pooling gets the linear probe ``--preset`` (fit on the
 training split, scored on the test split, final epoch). The page also says how concentrated the
-actionlets are (mean A, share of Σ A on the top half of the cells). Writes
+actionlets are (mean A, share of Σ A on the top half of the cells) and how alike one sequence's
+two halves' features are (cosine, beside that of two different sequences). Writes
 docs/results/<topic>.{json,md}. From the repository root:
 
     python benchmarks/actclr_regions.py runs/actclr/nw-ucla-seed0/actclr
