@@ -71,6 +71,21 @@ def tiny_run(tmp_path_factory, prepared_synthetic):
     return path
 
 
+@pytest.fixture(scope="session")
+def tiny_actclr_run(tmp_path_factory, prepared_synthetic):
+    """A tiny ActCLR run (1 epoch, no dropout) on the prepared synthetic dataset, read by the
+    actionlet tests (pictures, region features, the Fig. 3 page); none writes into it."""
+    from skelssl.config import load_config
+    from skelssl.engine.trainer import pretrain
+
+    values = tiny_config(prepared_synthetic, train={"epochs": 1})
+    values["method"] = {"name": "actclr", "queue_size": 32, "projection_dim": 8}
+    values["encoder"]["dropout"] = 0.0
+    path = tmp_path_factory.mktemp("runs") / "actclr"
+    pretrain(load_config(values), path, progress=False)
+    return path
+
+
 @pytest.fixture
 def fast_preset(monkeypatch):
     """A 3-epoch linear preset named "fast", registered for one test."""

@@ -6,10 +6,7 @@ import sys
 import pytest
 import torch
 
-from conftest import tiny_config
-from skelssl.config import load_config
 from skelssl.engine.actionlets import REGIONS
-from skelssl.engine.trainer import pretrain
 
 
 def test_mean_pairwise_cosine_leaves_out_each_row_with_itself(benchmark):
@@ -20,13 +17,10 @@ def test_mean_pairwise_cosine_leaves_out_each_row_with_itself(benchmark):
 
 
 @pytest.mark.slow
-def test_page_has_every_region_and_the_concentration(tmp_path, prepared_synthetic, fast_preset,
+def test_page_has_every_region_and_the_concentration(tmp_path, tiny_actclr_run, fast_preset,
                                                       benchmark, monkeypatch):
     regions = benchmark("actclr_regions")
-    values = tiny_config(prepared_synthetic, train={"epochs": 1})
-    values["method"] = {"name": "actclr", "queue_size": 32, "projection_dim": 8}
-    pretrain(load_config(values), tmp_path / "act", progress=False)
-    monkeypatch.setattr(sys, "argv", ["actclr_regions.py", str(tmp_path / "act"), "--preset",
+    monkeypatch.setattr(sys, "argv", ["actclr_regions.py", str(tiny_actclr_run), "--preset",
                                       fast_preset, "--out", str(tmp_path / "out")])
     regions.main()
     rows = json.loads((tmp_path / "out" / "actclr-regions-nw-ucla.json").read_text())

@@ -171,15 +171,11 @@ def test_every_actclr_config_trains_a_few_steps(path):
 
 
 @pytest.mark.slow
-def test_the_actionlet_pictures_render(tmp_path, prepared_synthetic):
-    values = tiny_config(prepared_synthetic, train={"epochs": 1})
-    values["method"] = {"name": "actclr", "queue_size": 32, "projection_dim": 8}
-    values["encoder"]["dropout"] = 0.0
-    pretrain(load_config(values), tmp_path / "act", progress=False)
-    found = sample_actionlet(tmp_path / "act", 3)
+def test_the_actionlet_pictures_render(tmp_path, tiny_actclr_run):
+    found = sample_actionlet(tiny_actclr_run, 3)
     assert found.joints.shape[1:3] == found.actionlet.shape == (12, 25)
     assert found.actionlet.min() >= 0 and found.actionlet.max() <= 1
-    command = [sys.executable, "-m", "skelssl", "plot", "actionlet", str(tmp_path / "act")]
+    command = [sys.executable, "-m", "skelssl", "plot", "actionlet", str(tiny_actclr_run)]
     done = subprocess.run([*command, "--sample", "3", "--out", str(tmp_path / "pics")],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -191,12 +187,8 @@ def test_the_actionlet_pictures_render(tmp_path, prepared_synthetic):
 
 
 @pytest.mark.slow
-def test_region_features_pool_the_maps_three_ways(tmp_path, prepared_synthetic):
-    values = tiny_config(prepared_synthetic, train={"epochs": 1})
-    values["method"] = {"name": "actclr", "queue_size": 32, "projection_dim": 8}
-    values["encoder"]["dropout"] = 0.0
-    pretrain(load_config(values), tmp_path / "act", progress=False)
-    regions = region_features(tmp_path / "act", "test")
+def test_region_features_pool_the_maps_three_ways(tiny_actclr_run):
+    regions = region_features(tiny_actclr_run, "test")
     features, labels = regions.features, regions.labels
     assert set(features) == set(REGIONS)
     assert all(f.shape == (len(labels), 16) for f in features.values())
