@@ -14,7 +14,9 @@ line per encoder, ``LABEL · sequence``, ``LABEL · graph``. ``--isc-protocols``
 linear preset and centre-crop 1-NN as columns of the page (kept in each run's recipe.json, so
 runs scored before gain them without training). All runs train ``--jobs`` at a time. Writes
 docs/results/<topic>.{json,md}; its rows carry ``"board": true`` and the leaderboard collects
-them. From the repository root:
+them. ``--scored-only`` trains nothing: the same command writes an interim page of the runs
+scored so far (a table that takes several sessions), naming the runs still to come. From the
+repository root:
 
     AIMCLR=config=configs/aimclr/nw-ucla-agcn.yaml
     python benchmarks/method_nw_ucla.py --topic aimclr-nw-ucla --jobs 2 \\
@@ -105,6 +107,23 @@ def ensemble_rows(label: str, members: list[Candidate], seeds: list[int], runs: 
              "protocol": "linear", "preset": preset, **summary(fused)}]
 
 
+def is_scored(runs: Path, candidate: Candidate, seed: int) -> bool:
+    """Whether the (candidate, seed) run has finished and been scored (its recipe.json)."""
+    return (runs / f"{candidate.name}-seed{seed}" / "recipe.json").is_file()
+
+
+def interim_sentence(waiting: list[tuple[Candidate, int]]) -> str:
+    """The interim page's first words: which runs are not on it yet."""
+    if not waiting:
+        return ""
+    seeds: dict[str, list[int]] = {}
+    for candidate, seed in waiting:
+        seeds.setdefault(candidate.name, []).append(seed)
+    names = "; ".join(f"{name} (seed{'s' if len(s) > 1 else ''} {', '.join(map(str, s))})"
+                      for name, s in seeds.items())
+    return f"Interim: the runs scored so far; still to come: {names}. "
+
+
 def parse_ensemble(spec: str, variants: dict[str, Candidate]) -> tuple[str, list[Candidate]]:
     label, _, joined = spec.partition("=")
     members = joined.split("+") if joined else []
@@ -136,6 +155,8 @@ def main() -> None:
     parser.add_argument("--isc-protocols", action="store_true",
                         help="also ISC's linear preset (crop-resizes) and centre-crop 1-NN, "
                              "as columns of the page")
+    parser.add_argument("--scored-only", action="store_true",
+                        help="train nothing: an interim page of the runs scored so far")
     parser.add_argument("--note", default="")
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
     args = parser.parse_args()
@@ -149,11 +170,13 @@ def main() -> None:
     common = provenance()
     seeds = {label: args.seeds for label, _ in variants[:len(args.variant)]}
     seeds.update({label: args.ablation_seeds for label, _ in variants[len(args.variant):]})
-    share_stages(args.share_stage, runs, {candidate.name: seeds[label]
-                                          for label, candidate in variants})
-    measured = train_pairs([(candidate, seed) for label, candidate in variants
-                            for seed in seeds[label]], runs, args.preset, "test", args.jobs,
-                           isc=args.isc_protocols)
+    pairs = [(candidate, seed) for label, candidate in variants for seed in seeds[label]]
+    waiting = [pair for pair in pairs if not is_scored(runs, *pair)] if args.scored_only else []
+    if not args.scored_only:
+        share_stages(args.share_stage, runs, {candidate.name: seeds[label]
+                                              for label, candidate in variants})
+    measured = train_pairs([pair for pair in pairs if pair not in waiting], runs, args.preset,
+                           "test", args.jobs, isc=args.isc_protocols)
     rows, table = [], []
     isc_columns = " – | – |" if args.isc_protocols else ""
     for variant, candidate in variants:
@@ -167,17 +190,21 @@ def main() -> None:
                          + "".join(f" {cell(row)} |" for row in extra)
                          + f" {len(mine)} | {minutes:.0f} |")
     for label, members in ensembles:
-        new = ensemble_rows(label, members, args.seeds, runs, args.preset)
+        fused = [seed for seed in args.seeds
+                 if all(is_scored(runs, member, seed) for member in members)]
+        if not fused:
+            continue
+        new = ensemble_rows(label, members, fused, runs, args.preset)
         rows += [{**common, **row} for row in new]
         table.append(f"| {label} | ensemble of {' + '.join(m.name for m in members)} | "
-                     f"{cell(new[0])} | – |{isc_columns} {len(args.seeds)} | – |")
+                     f"{cell(new[0])} | – |{isc_columns} {len(fused)} | – |")
     wall = round(time.perf_counter() - started, 1)
     rows = [{**row, "wall_time_s": wall} for row in rows]
     markdown = [
         f"# {args.topic}",
         "",
         f"Command: `{common['command']}` · commit `{common['commit']}` · machine: "
-        f"{common['machine']} · wall time {wall} s. {args.note}",
+        f"{common['machine']} · wall time {wall} s. {interim_sentence(waiting)}{args.note}",
         "",
         "NW-UCLA, pretrained on views 1+2, tested on view 3; linear = the "
         f"`{args.preset}` probe, 1-NN = cosine nearest neighbour, top-1 %, final epoch, "

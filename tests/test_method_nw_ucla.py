@@ -103,3 +103,30 @@ def test_a_candidate_may_override_with_a_yaml_list(method_table):
                                    "method.intra=true")
     values = recipe_nw_ucla.candidate_values(candidate.config, candidate.overrides, 0, "test")
     assert values["method"]["representations"] == ["sequence", "graph", "image"]
+
+
+def test_scored_only_writes_an_interim_page_of_the_runs_scored_so_far(method_table, tmp_path,
+                                                                      monkeypatch, capsys):
+    import json
+
+    runs, out = tmp_path / "runs", tmp_path / "out"
+    for seed, linear in ((0, 80.0), (1, 82.0)):
+        (finished(runs, f"aimclr-seed{seed}") / "recipe.json").write_text(json.dumps([
+            {"candidate": "aimclr", "seed": seed, "stream": "joint", "test_linear": linear,
+             "test_1nn": linear - 5, "pretrain_s": 600.0}]))
+    spec = "config=configs/aimclr/nw-ucla-agcn.yaml"
+    monkeypatch.setattr("sys.argv", [
+        "method_nw_ucla.py", "--topic", "interim", "--runs", str(runs), "--out", str(out),
+        "--scored-only", "--variant", f"AimCLR · joint=aimclr,{spec}",
+        "--variant", f"AimCLR · bone=aimclr-bone,{spec},method.stream=bone",
+        "--ensemble", "AimCLR · 2-stream=AimCLR · joint+AimCLR · bone",
+        "--share-stage", "actclr:aimclr=aimclr-bone"])  # unfinished: not linked, not refused
+    method_table.main()
+    page = (out / "interim.md").read_text()
+    assert "still to come: aimclr (seed 2); aimclr-bone (seeds 0, 1, 2)." in page
+    [line] = [line for line in page.splitlines() if line.startswith("| AimCLR")]
+    assert "81.0 ± 1.4 (80.0, 82.0)" in line and "| 2 | 10 |" in line
+    rows = json.loads((out / "interim.json").read_text())
+    assert [(row["protocol"], row["seeds"]) for row in rows] == [("linear", [0, 1]),
+                                                                 ("knn", [0, 1])]
+    assert not (runs / "actclr-seed0").exists()
