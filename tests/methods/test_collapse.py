@@ -8,7 +8,12 @@ import torch
 from conftest import tiny_config
 from skelssl.config import load_config
 from skelssl.engine.trainer import collapse_warnings, pretrain
-from skelssl.methods.collapse import collapse_metrics, embedding_spread, mean_cosine
+from skelssl.methods.collapse import (
+    collapse_metrics,
+    embedding_spread,
+    key_identification,
+    mean_cosine,
+)
 
 
 def test_spread_is_one_for_an_orthonormal_basis_and_zero_for_one_point():
@@ -28,6 +33,20 @@ def test_mean_cosine_averages_the_distinct_pairs():
     assert mean_cosine(z).item() == pytest.approx(sum(pairs) / 3, abs=1e-6)
     assert mean_cosine(torch.eye(4)).item() == pytest.approx(0.0, abs=1e-7)
     assert mean_cosine(torch.ones(3, 4)).item() == pytest.approx(1.0)
+
+
+def test_key_identification_against_a_hand_computation():
+    q = torch.tensor([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
+    k = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])  # query 1's own key is not its nearest
+    found = key_identification(q, k)
+    # cosines: row 0 (1, 1, 0), row 1 (0, 0, 1), row 2 (s, s, s) with s = 1/√2
+    s = 1 / math.sqrt(2)
+    assert found["top1"].item() == pytest.approx(1 / 3)  # row 0 only (a tie goes to the first)
+    gaps = [1 - (1 + 0) / 2, 0 - (0 + 1) / 2, s - (s + s) / 2]
+    assert found["gap"].item() == pytest.approx(sum(gaps) / 3, abs=1e-6)
+    same = torch.randn(16, 8, generator=torch.Generator().manual_seed(0))
+    assert key_identification(same, same)["top1"].item() == 1.0
+    assert key_identification(same, torch.ones(16, 8))["gap"].item() == pytest.approx(0, abs=1e-6)
 
 
 def test_metrics_are_named_per_stream_and_carry_no_gradient():

@@ -34,3 +34,16 @@ def collapse_metrics(z: torch.Tensor, suffix: str = "") -> dict[str, torch.Tenso
     """``spread`` and ``cosine`` of z (keys ``spread_<suffix>``... when a suffix is given)."""
     tail = f"_{suffix}" if suffix else ""
     return {f"{SPREAD}{tail}": embedding_spread(z), f"{COSINE}{tail}": mean_cosine(z)}
+
+
+@torch.no_grad()
+def key_identification(q: torch.Tensor, k: torch.Tensor) -> dict[str, torch.Tensor]:
+    """How well queries q[N, d] tell their own keys k[N, d] (row i belongs to sample i) from
+    the batch's other keys: ``top1``, the fraction whose most similar key is their own (chance
+    1/N), and ``gap``, the mean cosine with the own key minus the mean with the other N − 1."""
+    similarity = F.normalize(q.detach().float(), dim=1) @ F.normalize(k.detach().float(), dim=1).T
+    count = similarity.shape[0]
+    own = similarity.diagonal()
+    others = (similarity.sum(dim=1) - own) / (count - 1)
+    top1 = (similarity.argmax(dim=1) == torch.arange(count, device=q.device)).float().mean()
+    return {"top1": top1, "gap": (own - others).mean()}
