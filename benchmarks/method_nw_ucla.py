@@ -34,7 +34,14 @@ import statistics
 import time
 from pathlib import Path
 
-from recipe_nw_ucla import Candidate, isc_keys, parse_candidate, share_stages, train_pairs
+from recipe_nw_ucla import (
+    Candidate,
+    isc_keys,
+    parse_candidate,
+    share_stages,
+    stream_lines,
+    train_pairs,
+)
 from results import cell, provenance, summary, write_results
 
 from skelssl.eval.ensemble import ensemble_eval
@@ -83,14 +90,8 @@ def isc_rows(label: str, candidate: Candidate, rows: list[dict]) -> list[dict]:
 
 def lines_of(label: str, candidate: Candidate, measured: list[dict]
              ) -> list[tuple[str, str | None, list[dict]]]:
-    """(label, stream, rows) of each line a variant gives: one, or one per encoder when its
-    runs have several (``LABEL · sequence``, ``LABEL · graph``)."""
-    mine = [row for row in measured if row["candidate"] == candidate.name]
-    streams = list(dict.fromkeys(row["stream"] for row in mine))
-    if len(streams) == 1:
-        return [(label, None, mine)]
-    return [(f"{label} · {stream}", stream, [row for row in mine if row["stream"] == stream])
-            for stream in streams]
+    """(label, stream, rows) of each line a variant gives (:func:`stream_lines`)."""
+    return stream_lines(label, [row for row in measured if row["candidate"] == candidate.name])
 
 
 def ensemble_rows(label: str, members: list[Candidate], seeds: list[int], runs: Path,

@@ -229,16 +229,16 @@ def split_floors(path: Path, overrides: tuple[str, ...], seeds: list[int], runs:
     nearest = knn_predict(features["train"], labels["train"], features["test"], 1, classes)
     nearest_key, linear_key = scores(split)
     floors = {"raw coordinates": {nearest_key: [top1(nearest, labels["test"])],
-                                  linear_key: [probe(features, labels, preset)]},
-              "random weights": {nearest_key: [], linear_key: []}}
+                                  linear_key: [probe(features, labels, preset)]}}
     setting = setting_name([path.stem, *overrides])  # pages may share ``runs``
     for seed in seeds:
         run = random_run(candidate_values(path, overrides, seed, split),
                          runs / f"random-{setting}-seed{seed}", split, where=str(path))
-        stream = next(iter(run.encoders))
-        floors["random weights"][nearest_key].append(knn_eval(run, stream, 1, 0.1)["top1"])
-        floors["random weights"][linear_key].append(
-            linear_probe(run, stream, preset, progress=False)["top1"])
+        for stream in run.encoders:  # each encoder of a multi-encoder config (ISC) its own
+            name = "random weights" + ("" if len(run.encoders) == 1 else f" · {stream}")
+            floor = floors.setdefault(name, {nearest_key: [], linear_key: []})
+            floor[nearest_key].append(knn_eval(run, stream, 1, 0.1)["top1"])
+            floor[linear_key].append(linear_probe(run, stream, preset, progress=False)["top1"])
     return floors
 
 
@@ -248,6 +248,17 @@ def earlier_floors(path: Path, split: str) -> dict[str, dict]:
     return {row["floor"]: {key: row[key]["values"] for key in scores(split)} for row in rows}
 
 
+def stream_lines(label: str, mine: list[dict]) -> list[tuple[str, str | None, list[dict]]]:
+    """(label, stream, rows) of each line one candidate's rows give: one, or one per encoder
+    (``LABEL · sequence``, ``LABEL · graph``) when its runs have several (ISC's
+    representations)."""
+    streams = list(dict.fromkeys(row["stream"] for row in mine))
+    if len(streams) == 1:
+        return [(label, None, mine)]
+    return [(f"{label} · {stream}", stream, [row for row in mine if row["stream"] == stream])
+            for stream in streams]
+
+
 def plot(rows: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -255,11 +266,13 @@ def plot(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(1, 2, figsize=(12, 3.6))
-    names = list(dict.fromkeys(row["candidate"] for row in rows))
+    lines = [(row["candidate"], row["stream"]) for row in rows]
+    names = list(dict.fromkeys(lines))
+    several = {name for name, _ in names if sum(n == name for n, _ in names) > 1}
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for row in rows:
-        colour = colours[names.index(row["candidate"]) % len(colours)]
-        label = row["candidate"] if row["seed"] == min(
+    for row, line in zip(rows, lines, strict=True):
+        colour = colours[names.index(line) % len(colours)]
+        label = (" · ".join(line) if line[0] in several else line[0]) if row["seed"] == min(
             r["seed"] for r in rows if r["candidate"] == row["candidate"]) else None
         for axis, key in zip(axes, ("loss", "spread"), strict=True):
             axis.plot(range(1, row["epochs"] + 1), row[key], color=colour, alpha=0.7,
@@ -325,8 +338,10 @@ def main() -> None:
         table.append(f"| {floor} | – | – | – | – | "
                      + " | ".join(cell(summary(values[key])) for key in scores(split))
                      + " | – |")
-    for candidate in candidates:
-        mine = [row for row in measured if row["candidate"] == candidate.name]
+    lines = [(candidate, label, mine) for candidate in candidates
+             for label, _, mine in stream_lines(candidate.name, [
+                 row for row in measured if row["candidate"] == candidate.name])]
+    for candidate, label, mine in lines:
         final_loss = summary([row["loss"][-1] for row in mine])
         lowest = summary([min((s for s in row["spread"] if s is not None), default=math.nan)
                           for row in mine])
@@ -334,7 +349,7 @@ def main() -> None:
         minutes = statistics.mean(row["pretrain_s"] for row in mine) / 60
         settings = [*([] if candidate.config == args.config else [str(candidate.config)]),
                     *candidate.overrides]
-        table.append(f"| {candidate.name} | {' '.join(settings) or '–'} | "
+        table.append(f"| {label} | {' '.join(settings) or '–'} | "
                      f"{cell(final_loss, 2)} | "
                      f"{cell(lowest, 2)} | {cell(feature, 2)} | "
                      + " | ".join(cell(summary([row[key] for row in mine]))

@@ -158,6 +158,18 @@ def tiny_config(data_path, **sections) -> dict:
     return config
 
 
+def tiny_isc_config(data_path, **method) -> dict:
+    """An ISC config of tiny sequence, graph and image encoders (sequence–graph by default)."""
+    values = tiny_config(data_path, train={"epochs": 1, "batch_size": 8})
+    del values["encoder"]
+    values["method"] = {"name": "isc", "queue_size": 12, "projection_dim": 8, "momentum": 0.9,
+                        "frames": 12, **method}
+    values["encoders"] = {"sequence": {"name": "bigru", "hidden_size": 8, "layers": 1},
+                          "graph": {"name": "agcn", "base_channels": 4, "feature_dim": 16},
+                          "image": {"name": "hcn", "channels": 4, "window": 12, "grid": 2}}
+    return values
+
+
 def write_skeleton(path, frames, joints=25):
     """Write an NTU .skeleton file; ``frames`` is a list of lists of (V, 3) bodies."""
     lines = [str(len(frames))]

@@ -2,7 +2,7 @@
 
 import yaml
 
-from conftest import tiny_config
+from conftest import tiny_config, tiny_isc_config
 
 
 def test_each_override_gets_its_own_random_runs(tmp_path, prepared_synthetic, fast_preset,
@@ -45,3 +45,14 @@ def test_split_floors_make_one_random_run_per_seed_and_reuse_it(tmp_path, prepar
     again = recipe.split_floors(config, ("method.stream=motion",), [0], runs, fast_preset, "val")
     assert weights.stat().st_mtime_ns == stamp  # not made again
     assert again["random weights"]["val_1nn"] == floors["random weights"]["val_1nn"][:1]
+
+
+def test_a_multi_encoder_config_gets_a_random_floor_per_encoder(tmp_path, prepared_synthetic,
+                                                               fast_preset, benchmark):
+    recipe = benchmark("recipe_nw_ucla")
+    config = tmp_path / "isc.yaml"
+    config.write_text(yaml.safe_dump(tiny_isc_config(prepared_synthetic)))
+    floors = recipe.split_floors(config, (), [0], tmp_path / "runs", fast_preset, "val")
+    assert list(floors) == ["raw coordinates", "random weights · sequence",
+                            "random weights · graph"]
+    assert all(len(floor["val_linear"]) == 1 for floor in floors.values())

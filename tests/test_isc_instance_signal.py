@@ -5,7 +5,7 @@ import math
 import pytest
 import yaml
 
-from conftest import tiny_config
+from conftest import tiny_isc_config
 
 
 @pytest.fixture
@@ -14,15 +14,8 @@ def signal(benchmark):
 
 
 def isc_config(tmp_path, data_path, **method):
-    values = tiny_config(data_path, train={"epochs": 1, "batch_size": 8})
-    del values["encoder"]
-    values["method"] = {"name": "isc", "queue_size": 12, "projection_dim": 8, "momentum": 0.9,
-                        "frames": 12, **method}
-    values["encoders"] = {"sequence": {"name": "bigru", "hidden_size": 8, "layers": 1},
-                          "graph": {"name": "agcn", "base_channels": 4, "feature_dim": 16},
-                          "image": {"name": "hcn", "channels": 4, "window": 12, "grid": 2}}
     path = tmp_path / "isc.yaml"
-    path.write_text(yaml.safe_dump(values))
+    path.write_text(yaml.safe_dump(tiny_isc_config(data_path, **method)))
     return path
 
 
