@@ -38,29 +38,29 @@ from skelssl.data.loader import batch_loader
 from skelssl.engine.assembly import build_run_method, preprocess_for
 from skelssl.engine.checkpoint import load_checkpoint
 from skelssl.engine.run_dir import CONFIG_FILE, LAST_CHECKPOINT
+from skelssl.losses import infonce_of_logits, moco_logits
 from skelssl.methods.collapse import key_identification
 from skelssl.methods.isc import ISC
 
 
 def load_state(source: str) -> tuple[RunConfig, ISC, int, bool]:
     """(config, method, epoch, trained) of ``init:CONFIG[,KEY=VALUE...]`` or a run directory."""
-    if source.startswith("init:"):
+    trained = not source.startswith("init:")
+    if trained:
+        config = load_config(Path(source) / CONFIG_FILE)
+    else:
         path, *overrides = split_items(source.removeprefix("init:"))
         config = load_config(path, overrides)
-        data = PreparedDataset.open(config.data.path)
-        torch.manual_seed(config.seed)
-        method = build_run_method(config, data)
-        for name in method.encoders_q:  # what training starts from (on_train_start)
-            method.encoders_k[name].load_state_dict(method.encoders_q[name].state_dict())
-            method.heads_k[name].load_state_dict(method.heads_q[name].state_dict())
-        return config, method, 0, False
-    run_dir = Path(source)
-    config = load_config(run_dir / CONFIG_FILE)
-    data = PreparedDataset.open(config.data.path)
-    method = build_run_method(config, data)
-    state = load_checkpoint(run_dir / LAST_CHECKPOINT)
-    method.load_state_dict(state["method"])
-    return config, method, int(state["epoch"]), True
+    torch.manual_seed(config.seed)
+    method = build_run_method(config, PreparedDataset.open(config.data.path))
+    if trained:
+        state = load_checkpoint(Path(source) / LAST_CHECKPOINT)
+        method.load_state_dict(state["method"])
+        return config, method, int(state["epoch"]), True
+    for name in method.encoders_q:  # what training starts from (on_train_start)
+        method.encoders_k[name].load_state_dict(method.encoders_q[name].state_dict())
+        method.heads_k[name].load_state_dict(method.heads_q[name].state_dict())
+    return config, method, 0, False
 
 
 @torch.no_grad()
@@ -88,13 +88,11 @@ def pair_signals(config: RunConfig, method: ISC, batch: int, seed: int,
         for a in names:
             for b in names:
                 found = {key: value.item() for key, value in key_identification(q[a], k[b]).items()}
-                if trained:
-                    queue = method.queue(b).keys
-                    own = (q[a] * k[b]).sum(dim=1, keepdim=True)
-                    found["queue_gap"] = (own - q[a] @ queue.T).mean().item()
-                    logits = torch.cat([own, q[a] @ queue.T], dim=1) / config.method.temperature
-                    target = torch.zeros(len(own), dtype=torch.long)
-                    found["queue_infonce"] = F.cross_entropy(logits, target).item()
+                if trained:  # [q·k⁺, q·queue] as training computes them
+                    logits = moco_logits(q[a], k[b], method.queue(b).keys)
+                    found["queue_gap"] = (logits[:, 0] - logits[:, 1:].mean(dim=1)).mean().item()
+                    found["queue_infonce"] = infonce_of_logits(
+                        logits, config.method.temperature).item()
                 pair = sums.setdefault((a, b), {})
                 for key, value in found.items():
                     pair[key] = pair.get(key, 0.0) + value / len(batches)
