@@ -36,8 +36,10 @@ from pathlib import Path
 
 from recipe_nw_ucla import (
     Candidate,
+    is_scored,
     isc_keys,
     parse_candidate,
+    run_path,
     share_stages,
     stream_lines,
     train_pairs,
@@ -99,18 +101,13 @@ def ensemble_rows(label: str, members: list[Candidate], seeds: list[int], runs: 
     """The leaderboard row (linear) of the fused probes of ``members``' runs, seed by seed."""
     fused, streams = [], ""
     for seed in seeds:
-        result = ensemble_eval([load_run(runs / f"{member.name}-seed{seed}")
+        result = ensemble_eval([load_run(run_path(runs, member.name, seed))
                                 for member in members], preset, progress=False)
         streams = "+".join(result["streams"])
         fused.append(result["ensembles"][streams])
     return [{**board_fields(label, members[0], seeds), "stream": streams,
              "members": [member.name for member in members],
              "protocol": "linear", "preset": preset, **summary(fused)}]
-
-
-def is_scored(runs: Path, candidate: Candidate, seed: int) -> bool:
-    """Whether the (candidate, seed) run has finished and been scored (its recipe.json)."""
-    return (runs / f"{candidate.name}-seed{seed}" / "recipe.json").is_file()
 
 
 def interim_sentence(waiting: list[tuple[Candidate, int]]) -> str:
@@ -172,7 +169,8 @@ def main() -> None:
     seeds = {label: args.seeds for label, _ in variants[:len(args.variant)]}
     seeds.update({label: args.ablation_seeds for label, _ in variants[len(args.variant):]})
     pairs = [(candidate, seed) for label, candidate in variants for seed in seeds[label]]
-    waiting = [pair for pair in pairs if not is_scored(runs, *pair)] if args.scored_only else []
+    waiting = ([(candidate, seed) for candidate, seed in pairs
+                if not is_scored(runs, candidate.name, seed)] if args.scored_only else [])
     if not args.scored_only:
         share_stages(args.share_stage, runs, {candidate.name: seeds[label]
                                               for label, candidate in variants})
@@ -192,7 +190,7 @@ def main() -> None:
                          + f" {len(mine)} | {minutes:.0f} |")
     for label, members in ensembles:
         fused = [seed for seed in args.seeds
-                 if all(is_scored(runs, member, seed) for member in members)]
+                 if all(is_scored(runs, member.name, seed) for member in members)]
         if not fused:
             continue
         new = ensemble_rows(label, members, fused, runs, args.preset)

@@ -76,6 +76,9 @@ class Candidate:
     spec: str
 
 
+SCORES = "recipe.json"  # a run's scores, written once it is measured
+
+
 def parse_candidate(spec: str, default_config: Path) -> Candidate:
     """``NAME[,config=PATH][,KEY=VALUE...]`` → a candidate."""
     name, *rest = split_items(spec)
@@ -103,6 +106,16 @@ def candidate_values(path: Path, overrides: list[str] | tuple[str, ...], seed: i
     return apply_overrides(read_yaml(path), [*overrides, f"seed={seed}", *fitting])
 
 
+def run_path(runs: Path, name: str, seed: int) -> Path:
+    """Where candidate ``name`` trains seed ``seed`` in ``runs``."""
+    return runs / f"{name}-seed{seed}"
+
+
+def is_scored(runs: Path, name: str, seed: int) -> bool:
+    """Whether that run has finished and been scored (its ``recipe.json``)."""
+    return (run_path(runs, name, seed) / SCORES).is_file()
+
+
 def train_and_score(candidate: Candidate, seed: int, runs: Path, preset: str, split: str,
                     side_by_side: bool = False, isc: bool = False) -> list[dict]:
     """One row per stream of a (candidate, seed) run, from its recipe.json once measured.
@@ -111,8 +124,8 @@ def train_and_score(candidate: Candidate, seed: int, runs: Path, preset: str, sp
     Runs side by side read their batches in their own process (``data.workers=0``): reader
     processes for each of them, respawned every epoch, would swamp the CPU. ``isc`` adds
     ISC's protocols to each row (:func:`with_isc_protocols`), also to runs scored before."""
-    run_dir = runs / f"{candidate.name}-seed{seed}"
-    store = run_dir / "recipe.json"
+    run_dir = run_path(runs, candidate.name, seed)
+    store = run_dir / SCORES
     if store.is_file():
         rows = json.loads(store.read_text())
         if isc and any(isc_keys(split)[0] not in row for row in rows):
@@ -186,11 +199,11 @@ def share_stages(specs: list[str], runs: Path, seeds: dict[str, list[int]]) -> N
             raise SystemExit(f"--share-stage {spec!r}: expected NAME:STAGE=OTHER with NAME a "
                              f"candidate of this command ({', '.join(seeds)})")
         for seed in seeds[name]:
-            source = runs / f"{other}-seed{seed}"
-            if not (source / "recipe.json").is_file():
+            source = run_path(runs, other, seed)
+            if not is_scored(runs, other, seed):
                 raise SystemExit(f"--share-stage {spec!r}: {source} has not finished (no "
                                  "recipe.json); train and score it first")
-            link = runs / f"{name}-seed{seed}" / stage
+            link = run_path(runs, name, seed) / stage
             if not link.is_symlink():
                 link.parent.mkdir(parents=True, exist_ok=True)
                 link.symlink_to(Path("..") / source.name, target_is_directory=True)
