@@ -23,6 +23,26 @@ def test_the_isc_linear_protocol_trains_on_crops_and_tests_on_centre_crops(tiny_
     assert linear.get_preset("isc").crops and linear.get_preset("isc").epochs == 80
 
 
+def test_protocol_crops_keep_a_fixed_length_when_the_data_keeps_stored_frames(
+        prepared_synthetic):
+    """With data.frames: 0 a batch is as long as its longest sequence; ISC's crops are then
+    resampled to the length the method's own views had, not to that."""
+    from types import SimpleNamespace
+
+    from conftest import tiny_config, tiny_isc_config
+    from skelssl.config import load_config
+    from skelssl.eval.protocol import crop_frames
+
+    def run(values, frames):
+        values["data"]["frames"] = frames
+        return SimpleNamespace(config=load_config(values))
+
+    isc = tiny_isc_config(prepared_synthetic, frames=12)
+    assert crop_frames(run(isc, 20)) == 20  # the preprocessed length, as before
+    assert crop_frames(run(isc, 0)) == 12  # ISC's method.frames
+    assert crop_frames(run(tiny_config(prepared_synthetic), 0)) == 64  # ISC's default
+
+
 @pytest.mark.slow
 def test_two_representations_fuse_like_streams(tmp_path, prepared_synthetic, fast_preset):
     """ISC's Table 10: the logits of the sequence and graph probes, summed with weights."""

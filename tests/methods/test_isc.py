@@ -79,6 +79,9 @@ def test_the_augmentation_switches():
     assert (view_lengths == 16).all() and view.shape[2] == 16
     cropped, _ = tiny_isc(pose=False, jitter=False).augment(x, lengths, g().manual_seed(0))
     assert not torch.allclose(cropped, view)
+    floored, _ = tiny_isc(pose=False, jitter=False, min_crop_frames=int(lengths.max())
+                          ).augment(x, lengths, g().manual_seed(0))
+    torch.testing.assert_close(floored, view)  # a floor over every length: the whole sequence
     jittered, _ = tiny_isc(crop_resize=False, pose=False).augment(x, lengths, g().manual_seed(0))
     changed = (jittered != view).any(dim=(1, 2, 4)).sum(dim=1)
     assert (changed == 12).all()  # ISC's 15 of 25 joints: 12 of UCLA's 20

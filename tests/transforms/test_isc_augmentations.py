@@ -45,6 +45,21 @@ def test_crop_resize_of_the_full_window_is_resize_valid():
     torch.testing.assert_close(out, resize_valid(x, lengths, 16)[0])
 
 
+def test_crop_resize_with_a_frame_floor_keeps_at_least_that_many_frames_or_all_of_them():
+    lengths = torch.tensor([T, 25, 12, 5] * (N // 4))
+    x = ramp(lengths)
+    out, _ = crop_resize(x, lengths, 16, 0.1, torch.Generator().manual_seed(0), min_frames=12)
+    time = out[:, 0, :, 0, 0]
+    span = time[:, -1] - time[:, 0] + 1
+    assert (span >= torch.minimum(lengths, torch.tensor(12)).float() - 1e-4).all()
+    assert (span[lengths > 12] < 12 + 1e-4).any()  # some windows sit on the floor
+    short = lengths <= 12  # the released code's rule: all of a sequence under the floor
+    torch.testing.assert_close(out[short], resize_valid(x, lengths, 16)[0][short])
+    unfloored, _ = crop_resize(x, lengths, 16, 0.1, torch.Generator().manual_seed(0))
+    assert ((unfloored[:, 0, -1, 0, 0] - unfloored[:, 0, 0, 0, 0] + 1)[lengths == T]
+            < 12).any()  # without it the same draws give shorter windows
+
+
 def test_joint_jitter_changes_exactly_count_joints_each_by_one_matrix_or_zero():
     x = torch.randn(N, 3, T, V, M, generator=torch.Generator().manual_seed(1))
     out = joint_jitter(x, 15, torch.Generator().manual_seed(2))

@@ -195,25 +195,33 @@ def _crop_encoder(run: LoadedRun, stream: str, split: str, crop):
     return features
 
 
+def crop_frames(run: LoadedRun) -> int:
+    """The length ISC's protocol crops are resampled to: the preprocessed length
+    (``data.frames``), or with ``data.frames: 0`` the length the method's own crops had
+    (ISC's ``method.frames``, 64)."""
+    return run.config.data.frames or int(getattr(run.config.method, "frames", 64))
+
+
 def centre_crop_features(run: LoadedRun, stream: str, split: str) -> torch.Tensor:
     """Features of every sample of the split from its centre 95 % (ISC's test view),
-    resampled to the preprocessed length."""
+    resampled to :func:`crop_frames`."""
+    frames = crop_frames(run)
     features = _crop_encoder(run, stream, split,
-                             lambda x, lengths: centre_crop(x, lengths, x.shape[2], 0.95))
+                             lambda x, lengths: centre_crop(x, lengths, frames, 0.95))
     return torch.cat([features(part) for part in torch.arange(len(run.split(split))).split(256)])
 
 
 def _cropped_features(generator: torch.Generator):
     """ISC's views for the linear probe: random crop-resizes of U[0.5, 1] of each training
     sequence, drawn anew for every batch, and the centre 95 % of each test sequence (computed
-    once), both resampled to the preprocessed length and encoded live."""
+    once), both resampled to :func:`crop_frames` and encoded live."""
 
     def make(run: LoadedRun, stream: str, split: str):
         if split != run.config.data.train_split:
             every = centre_crop_features(run, stream, split)
             return lambda positions: every[positions]
         return _crop_encoder(run, stream, split, lambda x, lengths: crop_resize(
-            x, lengths, x.shape[2], 0.5, generator))
+            x, lengths, crop_frames(run), 0.5, generator))
 
     return make
 

@@ -27,7 +27,7 @@ from skelssl.methods.base import Batch, EncoderFactory
 from skelssl.methods.collapse import collapse_metrics
 from skelssl.methods.moco import FeatureQueue, momentum_update, query_and_key
 from skelssl.models.stream_encoder import StreamEncoder
-from skelssl.schema import AtLeastOne, Fraction, NonNegative, Positive
+from skelssl.schema import AtLeastOne, Fraction, NonNegative, NonNegativeInt, Positive
 from skelssl.skeleton import Layout
 from skelssl.transforms.channels import on_coordinates
 from skelssl.transforms.isc import crop_resize, jitter_count, joint_jitter, pose_or_jitter
@@ -53,6 +53,7 @@ class ISCConfig:
     frames: AtLeastOne = 64  # crop-resize output length
     crop_resize: bool = True  # the temporal crop-resize (else the whole sequence, resized)
     min_crop: Fraction = 0.1  # shortest window, as a fraction of the sequence
+    min_crop_frames: NonNegativeInt = 0  # and at least this many frames (released code: 64)
     pose: bool = True  # the pose shear
     jitter: bool = True  # the joint jitter (with pose: one of the two per sample)
     shear_beta: NonNegative = 1.0  # pose shear off-diagonals U(−β, β)
@@ -98,7 +99,7 @@ class ISC(nn.Module):
         """Crop-resize to ``frames``, then a pose shear or a joint jitter (per the switches)."""
         c = self.config
         view, view_lengths = crop_resize(x, lengths, c.frames, c.min_crop if c.crop_resize
-                                         else 1.0, generator)
+                                         else 1.0, generator, c.min_crop_frames)
         return on_coordinates(lambda v: self.pose_change(v, generator), view,
                               self.layout), view_lengths
 

@@ -10,15 +10,17 @@ from skelssl.transforms.temporal import resample_window
 
 
 def crop_resize(x: torch.Tensor, lengths: torch.Tensor, frames: int, min_ratio: float = 0.1,
-                generator: torch.Generator | None = None
+                generator: torch.Generator | None = None, min_frames: int = 0
                 ) -> tuple[torch.Tensor, torch.Tensor]:
     """A window of each sample's valid frames, its length a fraction U(min_ratio, 1) of the
-    sample's (at least one frame) and its start uniform, resampled linearly to ``frames``.
-    Returns the batch [N, C, frames, V, M] and its lengths (all ``frames``)."""
+    sample's but at least ``min_frames`` (the released code's 64; all of a shorter sample's)
+    and at least one, its start uniform, resampled linearly to ``frames``. Returns the batch
+    [N, C, frames, V, M] and its lengths (all ``frames``)."""
     n = x.shape[0]
     valid = lengths.to(x.device).clamp(min=1).to(x.dtype)
     ratio = min_ratio + (1 - min_ratio) * torch.rand(n, generator=generator, device=x.device)
-    window = (valid * ratio.to(x.dtype)).round().clamp(min=1)
+    window = torch.minimum((valid * ratio.to(x.dtype)).round().clamp(min=max(min_frames, 1)),
+                           valid)
     start = ((valid - window + 1) * torch.rand(n, generator=generator, device=x.device)
              .to(x.dtype)).floor().clamp(max=valid - window)
     out = resample_window(x, start, window, frames)
