@@ -57,3 +57,22 @@ def test_decoder_outputs_frames_in_the_open_unit_interval():
     decoder = GRUDecoder(16, 60, layers=2, dropout=0.2)
     out = decoder(torch.randn(3, 16) * 10, 11)
     assert out.shape == (3, 11, 60) and out.abs().max() < 1
+
+
+@pytest.mark.parametrize("direction", ["bidirectional", "forward_pair"])
+def test_xavier_init_draws_weight_matrices_in_their_xavier_bound_and_leaves_biases(direction):
+    """ISC's released code: Xavier-uniform on every weight matrix of the recurrence."""
+    torch.manual_seed(0)
+    torch_init = BiGRU(60, hidden_size=32, layers=2, direction=direction)
+    torch.manual_seed(0)
+    xavier = BiGRU(60, hidden_size=32, layers=2, direction=direction, init="xavier")
+    for (name, weight), (_, reference) in zip(xavier.recurrent.named_parameters(),
+                                              torch_init.recurrent.named_parameters(),
+                                              strict=True):
+        if weight.dim() == 1:
+            torch.testing.assert_close(weight, reference)  # biases: PyTorch's, untouched
+            continue
+        fan_out, fan_in = weight.shape
+        bound = (6 / (fan_in + fan_out)) ** 0.5
+        assert weight.abs().max() <= bound and weight.abs().max() > 0.9 * bound, name
+        assert not torch.equal(weight, reference), name  # same seed: redrawn, not PyTorch's

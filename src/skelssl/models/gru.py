@@ -55,6 +55,9 @@ class BiGRUConfig:
     # bidirectional: a true BiGRU | forward_pair: two directions that both run forward in time,
     # layer by layer (ISC's released code)
     direction: Literal["bidirectional", "forward_pair"] = "bidirectional"
+    # torch: PyTorch's U(±1/√hidden) | xavier: Xavier-uniform weight matrices, biases as torch
+    # (ISC's released code)
+    init: Literal["torch", "xavier"] = "torch"
 
 
 @dataclass
@@ -108,7 +111,7 @@ class BiGRU(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int = 256, layers: int = 2,
                  dropout: float = 0.2, pooling: str = "mean",
-                 direction: str = "bidirectional") -> None:
+                 direction: str = "bidirectional", init: str = "torch") -> None:
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -120,6 +123,10 @@ class BiGRU(nn.Module):
                                          dropout=dropout if layers > 1 else 0.0)
         else:
             recurrence = ForwardPair(cell, input_size, hidden_size, layers, dropout)
+        if init == "xavier":
+            for weight in recurrence.parameters():
+                if weight.dim() == 2:
+                    nn.init.xavier_uniform_(weight)
         self.add_module(self.cell, recurrence)
         self.direction = direction
         self.feature_dim: int = 2 * hidden_size
@@ -134,7 +141,7 @@ class BiGRU(nn.Module):
                     persons: int) -> BiGRU:
         """Build for frames of ``persons × layout joints × in_channels`` values."""
         return cls(persons * layout.num_joints * in_channels, config.hidden_size,
-                   config.layers, config.dropout, config.pooling, config.direction)
+                   config.layers, config.dropout, config.pooling, config.direction, config.init)
 
     def frames(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Per-frame outputs [N, T, 2H] (both directions), zero beyond each length."""
