@@ -248,7 +248,7 @@ def split_floors(path: Path, overrides: tuple[str, ...], seeds: list[int], runs:
         run = random_run(candidate_values(path, overrides, seed, split),
                          runs / f"random-{setting}-seed{seed}", split, where=str(path))
         for stream in run.encoders:  # each encoder of a multi-encoder config (ISC) its own
-            name = "random weights" + ("" if len(run.encoders) == 1 else f" · {stream}")
+            name = line_label("random weights", stream, len(run.encoders) > 1)
             floor = floors.setdefault(name, {nearest_key: [], linear_key: []})
             floor[nearest_key].append(knn_eval(run, stream, 1, 0.1)["top1"])
             floor[linear_key].append(linear_probe(run, stream, preset, progress=False)["top1"])
@@ -261,6 +261,11 @@ def earlier_floors(path: Path, split: str) -> dict[str, dict]:
     return {row["floor"]: {key: row[key]["values"] for key in scores(split)} for row in rows}
 
 
+def line_label(label: str, stream: str, several: bool) -> str:
+    """A line's name: ``LABEL``, or ``LABEL · stream`` when its runs have several encoders."""
+    return f"{label} · {stream}" if several else label
+
+
 def stream_lines(label: str, mine: list[dict]) -> list[tuple[str, str | None, list[dict]]]:
     """(label, stream, rows) of each line one candidate's rows give: one, or one per encoder
     (``LABEL · sequence``, ``LABEL · graph``) when its runs have several (ISC's
@@ -268,8 +273,8 @@ def stream_lines(label: str, mine: list[dict]) -> list[tuple[str, str | None, li
     streams = list(dict.fromkeys(row["stream"] for row in mine))
     if len(streams) == 1:
         return [(label, None, mine)]
-    return [(f"{label} · {stream}", stream, [row for row in mine if row["stream"] == stream])
-            for stream in streams]
+    return [(line_label(label, stream, True), stream,
+             [row for row in mine if row["stream"] == stream]) for stream in streams]
 
 
 def plot(rows: list[dict], path: Path) -> None:
@@ -285,7 +290,7 @@ def plot(rows: list[dict], path: Path) -> None:
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for row, line in zip(rows, lines, strict=True):
         colour = colours[names.index(line) % len(colours)]
-        label = (" · ".join(line) if line[0] in several else line[0]) if row["seed"] == min(
+        label = line_label(*line, line[0] in several) if row["seed"] == min(
             r["seed"] for r in rows if r["candidate"] == row["candidate"]) else None
         for axis, key in zip(axes, ("loss", "spread"), strict=True):
             axis.plot(range(1, row["epochs"] + 1), row[key], color=colour, alpha=0.7,
