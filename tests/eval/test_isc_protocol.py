@@ -45,7 +45,8 @@ def test_protocol_crops_keep_a_fixed_length_when_the_data_keeps_stored_frames(
 
 @pytest.mark.slow
 def test_two_representations_fuse_like_streams(tmp_path, prepared_synthetic, fast_preset):
-    """ISC's Table 10: the logits of the sequence and graph probes, summed with weights."""
+    """ISC's Table 10: the logits of the sequence and graph probes, summed with equal
+    weights by default."""
     from conftest import tiny_config
     from skelssl.config import load_config
     from skelssl.engine.trainer import pretrain
@@ -59,9 +60,8 @@ def test_two_representations_fuse_like_streams(tmp_path, prepared_synthetic, fas
                           "graph": {"name": "agcn", "base_channels": 4, "feature_dim": 16},
                           "image": {"name": "hcn", "channels": 4, "window": 12, "grid": 2}}
     pretrain(load_config(values), tmp_path / "isc", progress=False)
-    result = ensemble_eval([load_run(tmp_path / "isc")], fast_preset,
-                           {"sequence": 1.0, "graph": 1.0}, progress=False)
-    assert set(result["streams"]) == {"sequence", "graph"}
+    result = ensemble_eval([load_run(tmp_path / "isc")], fast_preset, progress=False)
+    assert result["weights"] == {"sequence": 1.0, "graph": 1.0}
     assert 0 <= result["ensembles"]["sequence+graph"] <= 100
 
 

@@ -318,7 +318,7 @@ def eval_ensemble(
         ..., help="One multi-stream run (CrosSCLR) or several single-stream runs."),
     weight: list[str] = typer.Option(
         [], help="Stream weight, repeatable: --weight motion=0.5 (defaults joint 0.6, "
-                 "motion 0.4, bone 0.6)."),
+                 "motion 0.4, bone 0.6; ISC's sequence, graph and image 1)."),
     preset: str | None = typer.Option(
         None, help="Linear preset of every stream; default: the first run's "
                    "eval.linear_preset."),

@@ -19,7 +19,9 @@ from skelssl.errors import EvalError
 from skelssl.eval.metrics import top1
 from skelssl.eval.protocol import LoadedRun, linear_probe, split_labels
 
-DEFAULT_WEIGHTS = {"joint": 0.6, "motion": 0.4, "bone": 0.6}
+# CrosSCLR's stream weights; ISC's representations (Table 10) are summed with equal weights
+DEFAULT_WEIGHTS = {"joint": 0.6, "motion": 0.4, "bone": 0.6,
+                   "sequence": 1.0, "graph": 1.0, "image": 1.0}
 
 
 def fuse_logits(logits: dict[str, torch.Tensor], weights: dict[str, float]) -> torch.Tensor:
