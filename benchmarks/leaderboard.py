@@ -178,8 +178,8 @@ def collect(results: Path, dataset: str) -> dict[tuple[str, str, tuple[str, ...]
         if not path.is_file():
             continue
         for row in json.loads(path.read_text()):
-            if row.get("dataset") != dataset:
-                continue
+            if row.get("dataset") != dataset or "carried_from" in row:
+                continue  # a carried row counts on the page it was measured for
             label, where = source.label(row), column(row, probe, source)
             if label is None or where is None:
                 continue

@@ -15,8 +15,11 @@ linear preset and centre-crop 1-NN as columns of the page (kept in each run's re
 runs scored before gain them without training). All runs train ``--jobs`` at a time. Writes
 docs/results/<topic>.{json,md}; its rows carry ``"board": true`` and the leaderboard collects
 them. ``--scored-only`` trains nothing: the same command writes an interim page of the runs
-scored so far (a table that takes several sessions), naming the runs still to come. From the
-repository root:
+scored so far (a table that takes several sessions), naming the runs still to come. Each
+``--carry "LABEL=PAGE.json"`` shows line LABEL of an earlier page (its linear and 1-NN rows,
+with their own command, commit and machine, marked as carried) for comparison, e.g. the
+SkeletonCLR line that AimCLR's page measured; nothing is trained for it. From the repository
+root:
 
     AIMCLR=config=configs/aimclr/nw-ucla-agcn.yaml
     python benchmarks/method_nw_ucla.py --topic aimclr-nw-ucla --jobs 2 \\
@@ -30,6 +33,7 @@ repository root:
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from pathlib import Path
@@ -132,6 +136,40 @@ def parse_ensemble(spec: str, variants: dict[str, Candidate]) -> tuple[str, list
     return label, [variants[member] for member in members]
 
 
+def carried_rows(spec: str, preset: str) -> tuple[str, list[dict]]:
+    """The linear (``preset``) and 1-NN rows of line LABEL of an earlier page
+    (``LABEL=PAGE.json``), each marked with the page it was measured for."""
+    label, _, page = spec.partition("=")
+    path = Path(page)
+    if not label or not path.is_file():
+        raise SystemExit(f"--carry {spec!r}: expected LABEL=PAGE.json of an existing page")
+    rows = [row for row in json.loads(path.read_text())
+            if row.get("variant") == label and row.get("board") and "members" not in row]
+    linear = [row for row in rows if row["protocol"] == "linear" and row.get("preset") == preset]
+    nearest = [row for row in rows if row["protocol"] == "knn" and row.get("k") == 1]
+    if len(linear) != 1 or len(nearest) != 1:
+        raise SystemExit(f"--carry {spec!r}: {path} has no single line {label!r} with a "
+                         f"{preset} linear row and a 1-NN row")
+    return label, [{**row, "carried_from": row.get("carried_from", path.stem)}
+                   for row in (linear[0], nearest[0])]
+
+
+def settings(config: Path | str, overrides: list[str] | tuple[str, ...]) -> str:
+    """A line's config and overrides, as the table's config column shows them."""
+    return " ".join([f"`{config}`", *overrides])
+
+
+def carried_line(label: str, rows: list[dict], isc_columns: str) -> str:
+    """The table line of a carried line: its settings, the page and commit it comes from."""
+    linear, nearest = rows
+    minutes = linear["pretrain_s_per_seed"] / 60
+    page = linear["carried_from"]
+    source = f"from [{page}]({page}.md) at `{linear['commit']}`"
+    return (f"| {label} | {settings(linear['config'], linear['overrides'])}, {source} | "
+            f"{cell(linear)} | {cell(nearest)} |{isc_columns} {len(linear['values'])} | "
+            f"{minutes:.0f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--topic", required=True, help="the results page, e.g. aimclr-nw-ucla")
@@ -145,6 +183,9 @@ def main() -> None:
                         metavar="NAME:STAGE=OTHER",
                         help="stage STAGE of candidate NAME's pipeline is candidate OTHER's "
                              "finished run of the same seed (ActCLR's aimclr stage = AimCLR's)")
+    parser.add_argument("--carry", action="append", default=[], metavar="LABEL=PAGE.json",
+                        help="line LABEL of an earlier page, shown for comparison (not "
+                             "trained; its own command and commit)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--ablation-seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--preset", default="crrl-std", help="the dataset's linear probe")
@@ -159,6 +200,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
     args = parser.parse_args()
     variants = [parse_variant(spec) for spec in args.variant + args.ablation]
+    carried = [carried_rows(spec, args.preset) for spec in args.carry]
     if not variants:
         raise SystemExit("give at least one --variant or --ablation")
     ensembles = [parse_ensemble(spec, dict(variants[:len(args.variant)]))
@@ -176,16 +218,17 @@ def main() -> None:
                                               for label, candidate in variants})
     measured = train_pairs([pair for pair in pairs if pair not in waiting], runs, args.preset,
                            "test", args.jobs, isc=args.isc_protocols)
-    rows, table = [], []
     isc_columns = " – | – |" if args.isc_protocols else ""
+    rows = [row for _, pair in carried for row in pair]
+    table = [carried_line(label, pair, isc_columns) for label, pair in carried]
     for variant, candidate in variants:
         for label, stream, mine in lines_of(variant, candidate, measured):
             new = board_rows(label, candidate, mine, args.preset, stream)
             extra = isc_rows(label, candidate, mine) if args.isc_protocols else []
             rows += [{**common, **row} for row in new + extra]
-            settings = " ".join([f"`{candidate.config}`", *candidate.overrides])
             minutes = new[0]["pretrain_s_per_seed"] / 60
-            table.append(f"| {label} | {settings} | {cell(new[0])} | {cell(new[1])} |"
+            table.append(f"| {label} | {settings(candidate.config, candidate.overrides)} | "
+                         f"{cell(new[0])} | {cell(new[1])} |"
                          + "".join(f" {cell(row)} |" for row in extra)
                          + f" {len(mine)} | {minutes:.0f} |")
     for label, members in ensembles:
@@ -198,7 +241,7 @@ def main() -> None:
         table.append(f"| {label} | ensemble of {' + '.join(m.name for m in members)} | "
                      f"{cell(new[0])} | – |{isc_columns} {len(fused)} | – |")
     wall = round(time.perf_counter() - started, 1)
-    rows = [{**row, "wall_time_s": wall} for row in rows]
+    rows = [row if "carried_from" in row else {**row, "wall_time_s": wall} for row in rows]
     markdown = [
         f"# {args.topic}",
         "",

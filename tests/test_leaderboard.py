@@ -64,3 +64,12 @@ def test_an_ensemble_of_separate_runs_costs_all_of_them(tmp_path, benchmark):
     leaderboard.attach_costs(lines, tmp_path)
     costs = {line.label: line.cost_s for line in lines.values()}
     assert costs == {"AimCLR · joint": 2400.0, "AimCLR · 3-stream ensemble": 7200.0}
+
+
+def test_a_carried_row_counts_only_on_the_page_it_was_measured_for(tmp_path, benchmark):
+    leaderboard = benchmark("leaderboard")
+    carried = {**board_row("SkeletonCLR · joint", [0, 1, 2], 79.5), "carried_from": "first"}
+    (tmp_path / "later.json").write_text(json.dumps(
+        [carried, board_row("ActCLR · joint", [0, 1, 2], 83.5)]))
+    lines = leaderboard.collect(tmp_path, "nw-ucla")
+    assert [line.label for line in lines.values()] == ["ActCLR · joint"]

@@ -130,3 +130,40 @@ def test_scored_only_writes_an_interim_page_of_the_runs_scored_so_far(method_tab
     assert [(row["protocol"], row["seeds"]) for row in rows] == [("linear", [0, 1]),
                                                                  ("knn", [0, 1])]
     assert not (runs / "actclr-seed0").exists()
+
+
+def test_a_carried_line_keeps_its_page_command_and_commit(method_table, tmp_path, monkeypatch):
+    import json
+
+    runs, out, earlier = tmp_path / "runs", tmp_path / "out", tmp_path / "aimclr-page.json"
+    (finished(runs, "actclr-seed0") / "recipe.json").write_text(json.dumps([
+        {"candidate": "actclr", "seed": 0, "stream": "joint", "test_linear": 84.0,
+         "test_1nn": 80.0, "pretrain_s": 1200.0}]))
+    line = {"variant": "SkeletonCLR · joint", "board": True, "dataset": "nw-ucla",
+            "config": "configs/skeletonclr/nw-ucla-agcn.yaml", "overrides": [],
+            "command": "python benchmarks/method_nw_ucla.py --topic aimclr-nw-ucla",
+            "commit": "abc1234", "pretrain_s_per_seed": 6480.0, "wall_time_s": 9.0}
+    earlier.write_text(json.dumps([
+        {**line, "protocol": "linear", "preset": "crrl-std", "mean": 79.5, "std": 1.1,
+         "values": [80.6, 78.4]},
+        {**line, "protocol": "knn", "k": 1, "mean": 82.0, "std": 2.5, "values": [84.7, 80.0]},
+        {**line, "variant": "AimCLR · joint", "protocol": "linear", "preset": "crrl-std",
+         "mean": 85.8, "std": None, "values": [85.8]}]))
+    monkeypatch.setattr("sys.argv", [
+        "method_nw_ucla.py", "--topic", "actclr", "--runs", str(runs), "--out", str(out),
+        "--scored-only", "--seeds", "0", "--carry", f"SkeletonCLR · joint={earlier}",
+        "--variant", "ActCLR · joint=actclr,config=configs/actclr/nw-ucla-agcn.yaml"])
+    method_table.main()
+    table = [row for row in (out / "actclr.md").read_text().splitlines() if row.startswith("| ")]
+    assert table[1].startswith("| SkeletonCLR · joint | `configs/skeletonclr/nw-ucla-agcn.yaml`, "
+                               "from [aimclr-page](aimclr-page.md) at `abc1234` | 79.5 ± 1.1")
+    assert table[1].endswith("| 2 | 108 |") and table[2].startswith("| ActCLR · joint |")
+    rows = json.loads((out / "actclr.json").read_text())
+    assert [row["carried_from"] for row in rows[:2]] == ["aimclr-page"] * 2
+    assert rows[0]["commit"] == "abc1234" and rows[0]["wall_time_s"] == 9.0
+    assert "carried_from" not in rows[2] and "--topic actclr" in rows[2]["command"]
+    with pytest.raises(SystemExit, match="no single line 'AimCLR · joint' with a crrl-std "
+                                         "linear row and a 1-NN row"):
+        method_table.carried_rows(f"AimCLR · joint={earlier}", "crrl-std")
+    with pytest.raises(SystemExit, match="expected LABEL=PAGE.json of an existing page"):
+        method_table.carried_rows(f"SkeletonCLR · joint={tmp_path / 'none.json'}", "crrl-std")
