@@ -4,7 +4,8 @@ config's schedule (what the leaderboard's cost column shows).
 Each config (optionally followed by comma-separated overrides) is trained for two epochs
 (every stage of a pipeline), seed 0, into a scratch directory; the second epoch's time is its
 cost per epoch (the first one pays one-off warm-up). Run alone on an otherwise idle machine.
-Writes docs/results/pretrain-cost.{json,md}. From the repository root:
+Writes docs/results/<topic>.{json,md} (default pretrain-cost, the page the leaderboard's cost
+column reads). From the repository root:
 
     python benchmarks/pretrain_cost.py configs/skeletonclr/nw-ucla.yaml configs/crrl/nw-ucla.yaml
 """
@@ -57,6 +58,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("configs", nargs="+", help="CONFIG[,KEY=VALUE,...]")
     parser.add_argument("--dataset", default="nw-ucla")
+    parser.add_argument("--topic", default="pretrain-cost",
+                        help="the results page (another name leaves the leaderboard's alone)")
+    parser.add_argument("--note", default="", help="a sentence after the command line")
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
     args = parser.parse_args()
     started = time.perf_counter()
@@ -78,7 +82,7 @@ def main() -> None:
         "# Pretraining cost",
         "",
         f"Command: `{common['command']}` · commit `{common['commit']}` · machine: "
-        f"{common['machine']} · wall time {common['wall_time_s']} s.",
+        f"{common['machine']} · wall time {common['wall_time_s']} s. {args.note}".rstrip(),
         "",
         f"Each config trained for {MEASURED_EPOCHS} epochs (each stage of a pipeline), seed 0, "
         "alone on the machine with the default threads; the last epoch's wall time is the "
@@ -89,7 +93,7 @@ def main() -> None:
         "|---|---|---|",
         *lines,
     ]
-    write_results(args.out, "pretrain-cost", rows, markdown)
+    write_results(args.out, args.topic, rows, markdown)
 
 
 if __name__ == "__main__":
