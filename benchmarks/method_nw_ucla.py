@@ -159,15 +159,20 @@ def settings(config: Path | str, overrides: list[str] | tuple[str, ...]) -> str:
     return " ".join([f"`{config}`", *overrides])
 
 
-def carried_line(label: str, rows: list[dict], isc_columns: str) -> str:
+def table_line(label: str, settings_text: str, cells: list[str], seeds: int, minutes: str
+               ) -> str:
+    """One line of the page's table: variant, config, the score cells, seeds, minutes."""
+    return f"| {label} | {settings_text} | {' | '.join(cells)} | {seeds} | {minutes} |"
+
+
+def carried_line(label: str, rows: list[dict], isc_blanks: list[str]) -> str:
     """The table line of a carried line: its settings, the page and commit it comes from."""
     linear, nearest = rows
-    minutes = linear["pretrain_s_per_seed"] / 60
     page = linear["carried_from"]
     source = f"from [{page}]({page}.md) at `{linear['commit']}`"
-    return (f"| {label} | {settings(linear['config'], linear['overrides'])}, {source} | "
-            f"{cell(linear)} | {cell(nearest)} |{isc_columns} {len(linear['values'])} | "
-            f"{minutes:.0f} |")
+    return table_line(label, f"{settings(linear['config'], linear['overrides'])}, {source}",
+                      [cell(linear), cell(nearest), *isc_blanks], len(linear["values"]),
+                      f"{linear['pretrain_s_per_seed'] / 60:.0f}")
 
 
 def main() -> None:
@@ -218,19 +223,18 @@ def main() -> None:
                                               for label, candidate in variants})
     measured = train_pairs([pair for pair in pairs if pair not in waiting], runs, args.preset,
                            "test", args.jobs, isc=args.isc_protocols)
-    isc_columns = " – | – |" if args.isc_protocols else ""
+    isc_blanks = ["–", "–"] if args.isc_protocols else []
     rows = [row for _, pair in carried for row in pair]
-    table = [carried_line(label, pair, isc_columns) for label, pair in carried]
+    table = [carried_line(label, pair, isc_blanks) for label, pair in carried]
     for variant, candidate in variants:
         for label, stream, mine in lines_of(variant, candidate, measured):
             new = board_rows(label, candidate, mine, args.preset, stream)
             extra = isc_rows(label, candidate, mine) if args.isc_protocols else []
             rows += [{**common, **row} for row in new + extra]
-            minutes = new[0]["pretrain_s_per_seed"] / 60
-            table.append(f"| {label} | {settings(candidate.config, candidate.overrides)} | "
-                         f"{cell(new[0])} | {cell(new[1])} |"
-                         + "".join(f" {cell(row)} |" for row in extra)
-                         + f" {len(mine)} | {minutes:.0f} |")
+            table.append(table_line(
+                label, settings(candidate.config, candidate.overrides),
+                [cell(row) for row in new + extra], len(mine),
+                f"{new[0]['pretrain_s_per_seed'] / 60:.0f}"))
     for label, members in ensembles:
         fused = [seed for seed in args.seeds
                  if all(is_scored(runs, member.name, seed) for member in members)]
@@ -238,8 +242,8 @@ def main() -> None:
             continue
         new = ensemble_rows(label, members, fused, runs, args.preset)
         rows += [{**common, **row} for row in new]
-        table.append(f"| {label} | ensemble of {' + '.join(m.name for m in members)} | "
-                     f"{cell(new[0])} | – |{isc_columns} {len(fused)} | – |")
+        table.append(table_line(label, f"ensemble of {' + '.join(m.name for m in members)}",
+                                [cell(new[0]), "–", *isc_blanks], len(fused), "–"))
     wall = round(time.perf_counter() - started, 1)
     rows = [row if "carried_from" in row else {**row, "wall_time_s": wall} for row in rows]
     markdown = [
