@@ -94,6 +94,9 @@ class TrainConfig:
     # train on a class-balanced fraction of the training split
     label_fraction: Annotated[float, Range(0, 1, open_minimum=True)] = 1.0
     label_draw: NonNegativeInt = 0  # which draw of that fraction (its seed)
+    # keep the encoders after these epochs (0: the initialisation) in snapshots/, to evaluate
+    # along training: skelssl eval linear RUN --weights epoch-20
+    snapshot_epochs: list[NonNegativeInt] = field(default_factory=list)
 
 
 @dataclass
@@ -245,6 +248,10 @@ def check_config(config: RunConfig, where: str = "config") -> None:
     if len(config.train.adam_betas) != 2 or not all(0 <= b < 1 for b in config.train.adam_betas):
         raise ConfigError(f"{where}: train.adam_betas = {config.train.adam_betas}; expected two "
                           "numbers in [0, 1)")
+    beyond = [epoch for epoch in config.train.snapshot_epochs if epoch > config.train.epochs]
+    if beyond:
+        raise ConfigError(f"{where}: train.snapshot_epochs = {config.train.snapshot_epochs}; "
+                          f"expected epochs from 0 to train.epochs ({config.train.epochs})")
     check_encoder_capabilities(config, where)
 
 

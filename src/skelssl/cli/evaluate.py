@@ -12,7 +12,9 @@ eval_app = typer.Typer(help="Evaluate a pretrained run: linear probe, kNN, semi-
                        "finetune, stream ensembles.", no_args_is_help=True)
 
 CENTRE_HELP = "Features of every sequence's centre 95 % (ISC's protocol), not the cache."
-WEIGHTS_HELP = "trained (encoder.pt) or random (same architecture at initialisation)."
+WEIGHTS_HELP = ("trained (encoder.pt), random (same architecture at initialisation) or "
+                "epoch-N (the snapshot kept after N epochs: train.snapshot_epochs; not "
+                "for finetune).")
 DATA_HELP = "Prepared dataset, when the run's relative data.path does not resolve here."
 SPLIT_HELP = ("test (the benchmark's test split) or val: fit on train-val, score on val, a "
               "held-out fifth of the training subjects — for choosing settings without "

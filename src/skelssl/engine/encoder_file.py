@@ -24,7 +24,12 @@ from torch import nn
 from skelssl.config import RunConfig, load_config, to_dict
 from skelssl.data.dataset import PreparedDataset
 from skelssl.engine.checkpoint import load_checkpoint, load_strict
-from skelssl.engine.run_dir import ENCODER_CHECKPOINT, final_stage_dir
+from skelssl.engine.run_dir import (
+    ENCODER_CHECKPOINT,
+    final_stage_dir,
+    kept_snapshots,
+    snapshot_file,
+)
 from skelssl.errors import RunError, UserError
 from skelssl.methods import RunWeights, as_method, build_method
 from skelssl.models.stream_encoder import StreamEncoder
@@ -63,9 +68,13 @@ class EncoderFile:
         return legacy_descriptions(self, data)
 
 
-def read_encoder_file(run_dir: Path) -> EncoderFile:
-    """Read ``run_dir/encoder.pt`` (this format or the earlier one)."""
-    path = run_dir / ENCODER_CHECKPOINT
+def read_encoder_file(run_dir: Path, epoch: int | None = None) -> EncoderFile:
+    """Read ``run_dir/encoder.pt`` (this format or the earlier one), or with ``epoch`` the
+    snapshot the run kept after that many epochs (``train.snapshot_epochs``)."""
+    path = run_dir / ENCODER_CHECKPOINT if epoch is None else snapshot_file(run_dir, epoch)
+    if epoch is not None and not path.is_file():
+        raise RunError(f"{path}: no snapshot after epoch {epoch}; this run kept "
+                       f"{kept_snapshots(run_dir) or 'none'} (train.snapshot_epochs)")
     if not path.is_file():
         raise RunError(f"{path}: no encoder here; train that run first "
                        f"(skelssl pretrain ... --out {run_dir})")

@@ -28,6 +28,20 @@ METRICS_FILE = "metrics.csv"
 LAST_CHECKPOINT = "last.pt"
 PREVIOUS_CHECKPOINT = "previous.pt"  # last.pt of the epoch before, kept as a fallback
 ENCODER_CHECKPOINT = "encoder.pt"
+SNAPSHOT_DIR = "snapshots"  # encoder.pt as it was after chosen epochs (train.snapshot_epochs)
+SNAPSHOT_PREFIX = "encoder-epoch"
+
+
+def snapshot_file(run_dir: Path, epoch: int) -> Path:
+    """Where a run keeps its encoders as they were after ``epoch`` epochs."""
+    return run_dir / SNAPSHOT_DIR / f"{SNAPSHOT_PREFIX}{epoch}.pt"
+
+
+def kept_snapshots(run_dir: Path) -> list[int]:
+    """The epochs after which a run kept its encoders, in order."""
+    names = (file.stem.removeprefix(SNAPSHOT_PREFIX)
+             for file in (run_dir / SNAPSHOT_DIR).glob(f"{SNAPSHOT_PREFIX}*.pt"))
+    return sorted(int(name) for name in names if name.isdigit())
 
 
 def git_commit(source: Path | None = None) -> str:

@@ -34,10 +34,12 @@ from skelssl.engine.run_dir import (
     ENCODER_CHECKPOINT,
     LAST_CHECKPOINT,
     PREVIOUS_CHECKPOINT,
+    SNAPSHOT_DIR,
     RunLock,
     TensorBoard,
     cpu_has_bf16,
     plot_curves,
+    snapshot_file,
     write_metrics,
     write_provenance,
 )
@@ -130,8 +132,9 @@ def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int |
     scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
     start, history = 0, []
     if context.is_main:
-        for stale in run_dir.glob(".*.pt.*"):  # a checkpoint half-written when killed
-            stale.unlink()
+        for folder in (run_dir, run_dir / SNAPSHOT_DIR):  # checkpoints half-written when killed
+            for stale in folder.glob(".*.pt.*"):
+                stale.unlink()
     found = resume_state(run_dir) if resume else None
     if found is not None:
         state, source = found
@@ -144,6 +147,11 @@ def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int |
                               f"trained {start} epochs already; a run cannot be shortened")
     else:
         start_fresh(method)
+    if context.is_main and start in config.train.snapshot_epochs and (
+            found is None or not snapshot_file(run_dir, start).is_file()):
+        # the initialisation, or a snapshot an interruption kept _save from writing
+        save_atomic(encoder_file_state(as_method(method).encoders(), config, start),
+                    snapshot_file(run_dir, start))
     if context.is_main and progress:
         _header(config, data, run_dir, method, len(train_index), start, device, dtype)
     if context.is_main:
@@ -188,8 +196,10 @@ def _save(run_dir: Path, method: nn.Module, optimizer: torch.optim.Optimizer,
                  "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
                  "history": history, "config": to_dict(config)}, run_dir / LAST_CHECKPOINT,
                 keep_previous=run_dir / PREVIOUS_CHECKPOINT)
-    save_atomic(encoder_file_state(as_method(method).encoders(), config, epoch),
-                run_dir / ENCODER_CHECKPOINT)
+    encoders = encoder_file_state(as_method(method).encoders(), config, epoch)
+    save_atomic(encoders, run_dir / ENCODER_CHECKPOINT)
+    if epoch in config.train.snapshot_epochs:
+        save_atomic(encoders, snapshot_file(run_dir, epoch))
     write_metrics(run_dir, history)
 
 

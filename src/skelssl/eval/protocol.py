@@ -2,10 +2,11 @@
 
 Encoders are rebuilt from the descriptions in the run's ``encoder.pt`` (see
 :mod:`skelssl.engine.encoder_file`), never by rebuilding the method. ``weights="trained"``
-loads their weights; ``weights="random"`` evaluates the same architecture at a seeded random
-initialisation (``torch.manual_seed(run seed)`` before each encoder is built: the baseline every
-table should show), with its BatchNorm statistics estimated on the training inputs so that
-its features are not vanishing.
+loads their weights; ``weights="epoch-20"`` those the run kept after 20 epochs
+(``train.snapshot_epochs``); ``weights="random"`` evaluates the same architecture at a seeded
+random initialisation (``torch.manual_seed(run seed)`` before each encoder is built: the
+baseline every table should show), with its BatchNorm statistics estimated on the training
+inputs so that its features are not vanishing.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from skelssl.transforms.isc import centre_crop, crop_resize
 from skelssl.transforms.preprocess import Preprocess
 
 WEIGHTS = ("trained", "random")
+SNAPSHOT_WEIGHTS = "epoch-"  # epoch-N: the encoders a run kept after N epochs
 SPLITS = ("test", VALIDATION)
 
 
@@ -66,6 +68,17 @@ class LoadedRun:
         return self.data.indices(self.config.data.benchmark, name)
 
 
+def snapshot_epoch(weights: str) -> int | None:
+    """N for ``epoch-N`` weights, None for ``trained`` and ``random``."""
+    if weights in WEIGHTS:
+        return None
+    number = weights.removeprefix(SNAPSHOT_WEIGHTS)
+    if not weights.startswith(SNAPSHOT_WEIGHTS) or not number.isdigit():
+        raise EvalError(f"weights {weights!r}: expected trained, random or epoch-N (the "
+                        "encoders a run kept after N epochs: train.snapshot_epochs)")
+    return int(number)
+
+
 def load_run(run_dir: str | Path, weights: str = "trained", data_path: str | None = None,
              device: str = "auto", split: str = "test", benchmark: str | None = None
              ) -> LoadedRun:
@@ -76,8 +89,7 @@ def load_run(run_dir: str | Path, weights: str = "trained", data_path: str | Non
     choices made on the result never see the test split. ``data_path`` and ``benchmark``
     evaluate on another prepared dataset with the same layout (e.g. untrimmed sequences).
     """
-    if weights not in WEIGHTS:
-        raise EvalError(f"weights {weights!r}: expected one of {', '.join(WEIGHTS)}")
+    epoch = snapshot_epoch(weights)
     if split not in SPLITS:
         raise EvalError(f"split {split!r}: expected one of {', '.join(SPLITS)}")
     run_dir = final_stage_dir(Path(run_dir))
@@ -95,17 +107,17 @@ def load_run(run_dir: str | Path, weights: str = "trained", data_path: str | Non
         raise RunError(f"{run_dir}: the run's dataset {config.data.path} is not here (paths "
                        "are relative to where you run skelssl); pass --data")
     data = PreparedDataset.open(config.data.path)
-    file = read_encoder_file(run_dir)
+    file = read_encoder_file(run_dir, epoch)
     encoders: dict[str, StreamEncoder] = {}
     for name, description in file.descriptions(data).items():
         torch.manual_seed(config.seed)
         encoders[name] = encoder_from_description(description, f"{file.path} [{name}]")
-        if weights == "trained":
+        if weights != "random":
             load_encoder(encoders[name].encoder, file, name)
     target = pick_device(device)
     encoders = {name: freeze(encoder.to(target)) for name, encoder in encoders.items()}
     run = LoadedRun(run_dir, config, data, encoders, weights,
-                    file.epoch if weights == "trained" else None,
+                    None if weights == "random" else file.epoch,
                     preprocess_for(config.data, data.layout), target)
     if weights == "random":
         for encoder in encoders.values():
