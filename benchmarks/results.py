@@ -98,15 +98,15 @@ def pretrain_commits(run_dir: Path) -> set[str]:
     return {start["commit"] for start in json.loads((run_dir / "run.json").read_text())["starts"]}
 
 
-def linear_and_nearest_neighbour(run_dir: Path, preset: str, weights: str = "trained"
-                                 ) -> dict[str, float]:
-    """Linear probe (``preset``, final and best test epoch) and 1-NN of a run's joint encoder;
-    each result is also written to the run's results/ folder."""
+def linear_and_nearest_neighbour(run_dir: Path, preset: str, weights: str = "trained",
+                                 stream: str = "joint") -> dict[str, float]:
+    """Linear probe (``preset``, final and best test epoch) and 1-NN of one of a run's
+    encoders; each result is also written to the run's results/ folder."""
     from skelssl.eval.protocol import knn_eval, linear_probe, load_run, write_result
 
     run = load_run(run_dir, weights)
-    linear = linear_probe(run, "joint", preset)
-    knn = knn_eval(run, "joint", 1, 0.1)
+    linear = linear_probe(run, stream, preset)
+    knn = knn_eval(run, stream, 1, 0.1)
     for result in (linear, knn):
         write_result(run, result)
     return {"linear": linear["top1"], "linear_best": linear["best_test_epoch"]["top1"],

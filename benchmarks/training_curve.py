@@ -2,8 +2,9 @@
 
 Each run given must have trained with ``train.snapshot_epochs`` (its encoders kept after those
 epochs in ``snapshots/``). Every snapshot, and the final encoder when no snapshot holds its
-epoch, gets the joint encoder's linear probe (``--preset``, final epoch) and 1-NN, as ``skelssl
-eval linear RUN --weights epoch-N`` would; the seeds of one family are averaged per epoch.
+epoch, gets the linear probe (``--preset``, final epoch) and 1-NN of each of its encoders (a
+line per encoder when a run has several), as ``skelssl eval linear RUN --weights epoch-N``
+would; the seeds of one family are averaged per epoch.
 For a second stage, the snapshot of epoch 0 is its initialisation (e.g. ActCLR's AimCLR
 encoder), so the curve shows what the stage adds. Writes docs/results/<topic>.{json,md,png}.
 From the repository root:
@@ -44,17 +45,22 @@ def evaluated_weights(run_dir: Path) -> dict[int, str]:
     return weights if final in weights else {**weights, final: "trained"}
 
 
-def curve(runs: list[Path], preset: str) -> dict[int, dict[str, list[float]]]:
-    """Epoch → probe → one score per run (epochs that every run has)."""
-    scores: dict[int, dict[str, list[float]]] = {}
+def curves(name: str, runs: list[Path], preset: str
+           ) -> dict[str, dict[int, dict[str, list[float]]]]:
+    """Line → epoch → probe → one score per run (the epochs every run has); a line per
+    encoder (``NAME · stream``) when the runs have several."""
+    streams = list(read_encoder_file(final_stage_dir(runs[0])).states)
+    lines: dict[str, dict[int, dict[str, list[float]]]] = {}
     per_run = [evaluated_weights(run) for run in runs]
     shared = sorted(set.intersection(*(set(weights) for weights in per_run)))
     for run, weights in zip(runs, per_run, strict=True):
-        for epoch in shared:
-            result = linear_and_nearest_neighbour(run, preset, weights[epoch])
-            for probe, values in scores.setdefault(epoch, {p: [] for p in PROBES}).items():
-                values.append(result[probe])
-    return scores
+        for stream in streams:
+            line = lines.setdefault(f"{name} · {stream}" if len(streams) > 1 else name, {})
+            for epoch in shared:
+                result = linear_and_nearest_neighbour(run, preset, weights[epoch], stream)
+                for probe, values in line.setdefault(epoch, {p: [] for p in PROBES}).items():
+                    values.append(result[probe])
+    return lines
 
 
 def plot(rows: list[dict], path: Path) -> None:
@@ -94,10 +100,10 @@ def main() -> None:
     started = time.perf_counter()
     rows = []
     for name, runs in args.family:
-        for epoch, scores in curve(runs, args.preset).items():
-            rows += [{"family": name, "epoch": epoch, "probe": probe, "preset": args.preset,
+        for line, points in curves(name, runs, args.preset).items():
+            rows += [{"family": line, "epoch": epoch, "probe": probe, "preset": args.preset,
                       "runs": [str(run) for run in runs], **summary(values)}
-                     for probe, values in scores.items()]
+                     for epoch, scores in points.items() for probe, values in scores.items()]
     common = {**provenance(), "wall_time_s": round(time.perf_counter() - started, 1)}
     rows = [{**common, **row} for row in rows]
     markdown = [
@@ -106,7 +112,7 @@ def main() -> None:
         f"Command: `{common['command']}` · commit `{common['commit']}` · machine: "
         f"{common['machine']} · wall time {common['wall_time_s']} s. {args.note}",
         "",
-        f"The joint encoder of each snapshot (epoch 0: the initialisation), linear "
+        f"The encoders of each snapshot (epoch 0: the initialisation), linear "
         f"(`{args.preset}`, final epoch) / 1-NN on the test split, mean ± std over the runs.",
         "",
         "| setting | epoch | linear | 1-NN |",

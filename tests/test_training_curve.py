@@ -43,6 +43,21 @@ def test_page_has_every_epoch_of_every_seed(tmp_path, two_seeds, fast_preset, be
     assert (out / "curve.png").stat().st_size > 10_000
 
 
+def test_a_run_with_several_encoders_gets_a_line_per_encoder(tmp_path, prepared_synthetic,
+                                                            fast_preset, benchmark):
+    curve = benchmark("training_curve")
+    config = tiny_config(prepared_synthetic, train={"epochs": 1, "snapshot_epochs": [0]},
+                         method={"name": "crossclr", "streams": ["joint", "motion"],
+                                 "queue_size": 16, "projection_dim": 8, "momentum": 0.9})
+    pretrain(load_config(config), tmp_path / "crossclr", progress=False)
+    lines = curve.curves("CrosSCLR", [tmp_path / "crossclr"], fast_preset)
+    assert list(lines) == ["CrosSCLR · joint", "CrosSCLR · motion"]
+    assert all(list(points) == [0, 1] for points in lines.values())
+    motion_final = load_run(tmp_path / "crossclr")
+    assert lines["CrosSCLR · motion"][1]["knn"] == [pytest.approx(
+        knn_eval(motion_final, "motion", 1, 0.1)["top1"], abs=1e-6)]
+
+
 def test_a_run_without_snapshots_is_named(tiny_run, benchmark):
     curve = benchmark("training_curve")
     with pytest.raises(SystemExit, match="no snapshots; train it with train.snapshot_epochs"):
