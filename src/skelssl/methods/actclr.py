@@ -67,6 +67,8 @@ class ActCLRConfig:
     shear_beta: NonNegative = 0.5
     padding_ratio: AtLeastOne = 6
     anchor: Literal["batch", "dataset"] = "batch"  # the static anchor's average motion
+    # the anchor encoded in the view's pass (BatchNorm: the batch's statistics) | alone
+    anchor_context: Literal["batch", "alone"] = "batch"
     actionlet_features: Literal["difference", "dense"] = "difference"  # h − h̄ | h (eq. 4)
     actionlet_smoothing: Literal["adjacency", "parts"] = "adjacency"  # eq. 5 | released code
     actionlet_scaling: Literal["max", "binary"] = "max"  # A / max | released 0/1
@@ -251,17 +253,33 @@ class ActCLR(nn.Module):
         return cast(MapEncoder, self.encoder_k).maps_and_mask(stream(view, self.config.stream,
                                                                      self.layout))
 
-    def actionlets(self, view: torch.Tensor, anchor: torch.Tensor,
-                   view_maps: tuple[torch.Tensor, FrameMask] | None = None) -> torch.Tensor:
-        """A (N·M, T', V') of a view against the anchor motion, by the key encoder;
-        ``view_maps``: the view's key maps and mask, when they are at hand already."""
+    def key_pass(self, view: torch.Tensor, anchor: torch.Tensor
+                 ) -> tuple[tuple[torch.Tensor, FrameMask], tuple[torch.Tensor, FrameMask]]:
+        """The key maps and masks of a view and of the anchor motion (1, C, T, V, M).
+        ``anchor_context: batch`` encodes both in one pass, so that BatchNorm in training
+        normalises the anchor with the view batch's statistics; ``alone`` gives the anchor a
+        pass of its own, normalised by its own statistics: its features are then scaled up to
+        those of a moving sequence, and h − h̄ mixes two normalisations (docs/methods/actclr.md)."""
+        if self.config.anchor_context == "alone":
+            return self.key_maps(view), self.key_maps(anchor)
+        rows = view.shape[0] * view.shape[4]
+        maps, mask = self.key_maps(torch.cat([view, anchor]))
+        return (maps[:rows], mask.rows(0, rows)), (maps[rows:], mask.rows(rows))
+
+    def actionlets(self, view: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
+        """A (N·M, T', V') of a view against the anchor motion, by the key encoder."""
+        return self.actionlets_and_maps(view, anchor)[0]
+
+    def actionlets_and_maps(self, view: torch.Tensor, anchor: torch.Tensor
+                            ) -> tuple[torch.Tensor, tuple[torch.Tensor, FrameMask]]:
+        """A (N·M, T', V') of a view against the anchor motion, by the key encoder, and the
+        view's key maps and mask it came from."""
         c = self.config
         encoder = cast(MapEncoder, self.encoder_k)
         persons = view.shape[4]
         with torch.no_grad():
-            anchor_maps, anchor_mask = self.key_maps(anchor)
+            (maps, mask), (anchor_maps, anchor_mask) = self.key_pass(view, anchor)
             anchor_z = self.head_k(encoder.pool(anchor_maps, anchor_mask, persons))[0]
-            maps, mask = self.key_maps(view) if view_maps is None else view_maps
 
         def embed(dense: torch.Tensor) -> torch.Tensor:
             return self.head_k(encoder.pool(dense, mask, persons))
@@ -271,7 +289,7 @@ class ActCLR(nn.Module):
         features = maps
         if c.actionlet_features == "difference":
             features = maps - anchor_maps.repeat(view.shape[0], 1, 1, 1)
-        return actionlet_map(features, weights, self.smoothing, c.actionlet_scaling)
+        return actionlet_map(features, weights, self.smoothing, c.actionlet_scaling), (maps, mask)
 
     def at_input(self, actionlet: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
         """A (N·M, T', V') as weights (N, 1, T, V, M) for sequences like ``like``."""
@@ -329,9 +347,8 @@ class ActCLR(nn.Module):
         momentum_update(self.encoder_k, self.encoder_q, self.config.momentum)
         momentum_update(self.head_k, self.head_q, self.config.momentum)
         anchor = self.anchor_motion(weak_k)
-        with torch.no_grad():  # one key-encoder pass gives the key's actionlet and the key
-            key_maps = self.key_maps(weak_k)
-        actionlet_k = self.actionlets(weak_k, anchor, key_maps)
+        # one key-encoder pass gives the key's actionlet and the key
+        actionlet_k, key_maps = self.actionlets_and_maps(weak_k, anchor)
         k = self.embed_key(key_maps, actionlet_k, weak_k.shape[4])
         style_partner = mixing.partner_index(x.shape[0], generator, x.device)
         styled = on_coordinates(lambda v: mixing.skeleton_adain(v, style_partner), weak_p,

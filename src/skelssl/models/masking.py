@@ -32,6 +32,13 @@ class FrameMask:
             out.lengths = torch.div(self.lengths + stride - 1, stride, rounding_mode="floor")
         return out
 
+    def rows(self, start: int, stop: int | None = None) -> FrameMask:
+        """The mask of rows ``start:stop`` of the batch (rows: sample-person pairs)."""
+        out = FrameMask(None, self.frames, 1)
+        if self.lengths is not None:
+            out.lengths = self.lengths[start:stop]
+        return out
+
     def weights(self, x: torch.Tensor) -> torch.Tensor | None:
         """(N·M, 1, T, 1) 0/1 weights for x[N·M, C, T, V] (None: all valid)."""
         if self.lengths is None:
