@@ -24,7 +24,7 @@ from typing import cast
 import numpy as np
 import torch
 import torch.nn.functional as F
-from results import provenance, summary, write_results
+from results import page_arguments, provenance, summary, write_results
 
 from skelssl.data.dataset import PreparedDataset
 from skelssl.data.loader import BatchReader
@@ -87,9 +87,7 @@ def main() -> None:
     parser.add_argument("runs", type=Path, nargs="+", help="runs whose encoder starts stage 2")
     parser.add_argument("--config", type=Path, default=Path("configs/actclr/nw-ucla-agcn.yaml"))
     parser.add_argument("--batches", type=int, default=8, help="training batches per run")
-    parser.add_argument("--topic", default="actclr-anchor-context-nw-ucla")
-    parser.add_argument("--note", default="")
-    parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    page_arguments(parser, "actclr-anchor-context-nw-ucla")
     args = parser.parse_args()
     started = time.perf_counter()
     collected: dict[str, list[float]] = {}

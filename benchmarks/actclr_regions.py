@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 from floors import probe
-from results import cell, provenance, summary, write_results
+from results import cell, page_arguments, provenance, summary, write_results
 from torch.nn.functional import cosine_similarity, normalize
 
 from skelssl.engine.actionlets import REGIONS, region_features
@@ -39,9 +39,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", type=Path, nargs="+", help="ActCLR run directories (seeds)")
     parser.add_argument("--preset", default="crrl-std")
-    parser.add_argument("--topic", default="actclr-regions-nw-ucla")
-    parser.add_argument("--note", default="")
-    parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    page_arguments(parser, "actclr-regions-nw-ucla")
     args = parser.parse_args()
     started = time.perf_counter()
     scores: dict[str, list[float]] = {region: [] for region in REGIONS}

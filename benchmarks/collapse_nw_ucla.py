@@ -23,7 +23,7 @@ import json
 import time
 from pathlib import Path
 
-from results import provenance, save_figure, write_results
+from results import page_arguments, provenance, save_figure, write_results
 
 from skelssl.config import load_config
 from skelssl.data.dataset import FITTING
@@ -135,9 +135,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5])
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--runs", type=Path, default=Path("runs/collapse-nw-ucla"))
-    parser.add_argument("--topic", default="collapse-nw-ucla")
-    parser.add_argument("--note", default="")
-    parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    page_arguments(parser, "collapse-nw-ucla")
     args = parser.parse_args()
     started = time.perf_counter()
     measured = [row for seed in args.seeds

@@ -24,6 +24,7 @@ from pathlib import Path
 from results import (
     cell,
     linear_and_nearest_neighbour,
+    page_arguments,
     pretrain_commits,
     pretrain_seconds,
     provenance,
@@ -106,12 +107,10 @@ def main() -> None:
                         help="seeds of the other variants (CML follows CRRL's seeds)")
     parser.add_argument("--no-train", action="store_true", help="evaluate existing runs only")
     parser.add_argument("--runs", type=Path, default=Path("runs/crrl-nw-ucla"))
-    parser.add_argument("--out", type=Path, default=Path("docs/results"))
-    parser.add_argument("--note", default="", help="a sentence on how the runs were made")
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS),
                         help="the Table VIII variants to train and evaluate")
     parser.add_argument("--preset", default="crrl", help="linear preset (the paper's: crrl)")
-    parser.add_argument("--topic", default="crrl-nw-ucla", help="docs/results/<topic>.{json,md}")
+    page_arguments(parser, "crrl-nw-ucla")
     args = parser.parse_args()
     started = time.perf_counter()
     rows, lines, commits, pretraining = [], [], set(), 0.0

@@ -15,7 +15,7 @@ import csv
 import time
 from pathlib import Path
 
-from results import provenance, run_family, write_results
+from results import page_arguments, provenance, run_family, write_results
 
 
 def read_metrics(run_dir: Path) -> list[dict[str, float]]:
@@ -30,9 +30,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=25, help="epochs shown at most")
     parser.add_argument("--chance", type=float, default=None,
                         help="the loss of embeddings that tell nothing apart")
-    parser.add_argument("--topic", required=True)
-    parser.add_argument("--note", default="")
-    parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    page_arguments(parser, None)
     args = parser.parse_args()
     started = time.perf_counter()
     rows = []

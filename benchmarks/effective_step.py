@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 from recipe_nw_ucla import Candidate, parse_candidate
-from results import provenance, write_results
+from results import page_arguments, provenance, write_results
 
 from skelssl.config import apply_overrides, load_config, read_yaml
 from skelssl.engine.encoder_file import read_encoder_file
@@ -81,9 +81,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3, help="epochs measured, one at a time")
     parser.add_argument("--seed", type=int, default=0, help="the initialisation compared")
     parser.add_argument("--runs", type=Path, default=Path("runs/effective-step"))
-    parser.add_argument("--topic", default="effective-step-nw-ucla")
-    parser.add_argument("--note", default="")
-    parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    page_arguments(parser, "effective-step-nw-ucla")
     args = parser.parse_args()
     started = time.perf_counter()
     rows = [row for spec in args.candidate

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 from floors import raw_features
-from results import provenance, summary, write_results
+from results import page_arguments, provenance, summary, write_results
 
 from skelssl.config import load_config
 from skelssl.data.dataset import PreparedDataset
@@ -53,9 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", action="append", required=True, metavar="LABEL=RUN_DIR",
                         help="runs of one label are seeds of one representation")
-    parser.add_argument("--topic", default="identity-nw-ucla")
-    parser.add_argument("--note", default="")
-    parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    page_arguments(parser, "identity-nw-ucla")
     args = parser.parse_args()
     started = time.perf_counter()
     measured: dict[str, list[dict]] = {}

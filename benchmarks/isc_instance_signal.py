@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from results import provenance, split_items, write_results
+from results import page_arguments, provenance, split_items, write_results
 
 from skelssl.config import RunConfig, load_config
 from skelssl.data.dataset import PreparedDataset
@@ -105,9 +105,7 @@ def main() -> None:
                         help="SOURCE: a run directory, or init:CONFIG[,KEY=VALUE...]")
     parser.add_argument("--batch", type=int, default=256, help="sequences per batch")
     parser.add_argument("--seed", type=int, default=0, help="batches and augmentations")
-    parser.add_argument("--topic", default="isc-instance-signal-nw-ucla")
-    parser.add_argument("--note", default="")
-    parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    page_arguments(parser, "isc-instance-signal-nw-ucla")
     args = parser.parse_args()
     started = time.perf_counter()
     common = provenance()

@@ -48,7 +48,7 @@ from recipe_nw_ucla import (
     stream_lines,
     train_pairs,
 )
-from results import cell, provenance, summary, write_results
+from results import cell, page_arguments, provenance, summary, write_results
 
 from skelssl.eval.ensemble import ensemble_eval
 from skelssl.eval.protocol import load_run
@@ -177,7 +177,7 @@ def carried_line(label: str, rows: list[dict], isc_blanks: list[str]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--topic", required=True, help="the results page, e.g. aimclr-nw-ucla")
+    page_arguments(parser, None)
     parser.add_argument("--variant", action="append", default=[],
                         metavar="LABEL=NAME[,config=PATH][,KEY=VALUE]")
     parser.add_argument("--ablation", action="append", default=[],
@@ -201,8 +201,6 @@ def main() -> None:
                              "as columns of the page")
     parser.add_argument("--scored-only", action="store_true",
                         help="train nothing: an interim page of the runs scored so far")
-    parser.add_argument("--note", default="")
-    parser.add_argument("--out", type=Path, default=Path("docs/results"))
     args = parser.parse_args()
     variants = [parse_variant(spec) for spec in args.variant + args.ablation]
     carried = [carried_rows(spec, args.preset) for spec in args.carry]

@@ -19,7 +19,7 @@ import statistics
 import time
 from pathlib import Path
 
-from results import cell, provenance, summary, write_results
+from results import cell, page_arguments, provenance, summary, write_results
 
 from skelssl.eval.protocol import knn_eval, linear_probe, load_run
 
@@ -46,9 +46,7 @@ def main() -> None:
     parser.add_argument("--preset", default="crrl-std", help="the linear probe")
     parser.add_argument("--last", type=int, default=10,
                         help="epochs at the end of probe seed 0's curve whose range is shown")
-    parser.add_argument("--topic", default="probe-spread")
-    parser.add_argument("--note", default="", help="a sentence for the page")
-    parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    page_arguments(parser, "probe-spread")
     args = parser.parse_args()
     started = time.perf_counter()
     rows = []

@@ -46,6 +46,7 @@ from collapse_nw_ucla import training_rows
 from floors import probe, random_run, raw_features
 from results import (
     cell,
+    page_arguments,
     pretrain_seconds,
     provenance,
     save_figure,
@@ -331,9 +332,7 @@ def main() -> None:
                         help="stage STAGE of candidate NAME's pipeline is candidate OTHER's "
                              "finished run of the same seed (a search over ActCLR's stage 2 "
                              "on one AimCLR run)")
-    parser.add_argument("--topic", default="recipe-nw-ucla")
-    parser.add_argument("--note", default="")
-    parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    page_arguments(parser, "recipe-nw-ucla")
     args = parser.parse_args()
     candidates = [parse_candidate(spec, args.config) for spec in args.candidate or ["baseline"]]
     split, runs = args.split, args.runs or Path(f"runs/recipe-nw-ucla-{args.split}")

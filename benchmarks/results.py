@@ -50,6 +50,19 @@ def setting_name(parts: list[str]) -> str:
     return re.sub(r"[^\w.=+-]", "_", "-".join(parts))
 
 
+def page_arguments(parser: argparse.ArgumentParser, topic: str | None) -> None:
+    """The options of a results page: --topic (``topic`` by default; required when None),
+    --note and --out."""
+    where = "the results page, OUT/<topic>.{json,md}"
+    if topic is None:
+        parser.add_argument("--topic", required=True, help=where)
+    else:
+        parser.add_argument("--topic", default=topic, help=where)
+    parser.add_argument("--note", default="", help="a sentence for the page, after the command")
+    parser.add_argument("--out", type=Path, default=Path("docs/results"),
+                        help="folder of the results pages")
+
+
 def write_results(out: Path, topic: str, rows: list[dict], markdown: list[str]) -> None:
     """docs/results/<topic>.json (rows) and <topic>.md (the given lines); the page is printed
     too."""

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from results import provenance, write_results
+from results import page_arguments, provenance, write_results
 
 from skelssl.config import load_config
 from skelssl.data.dataset import PreparedDataset
@@ -69,9 +69,7 @@ def main() -> None:
     parser.add_argument("runs", type=Path, nargs="+", help="run directories (their last.pt)")
     parser.add_argument("--samples", type=int, default=512)
     parser.add_argument("--data", default=None, help="the prepared dataset, if it moved")
-    parser.add_argument("--topic", default="run-spread-nw-ucla")
-    parser.add_argument("--note", default="")
-    parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    page_arguments(parser, "run-spread-nw-ucla")
     args = parser.parse_args()
     started = time.perf_counter()
     measured = [measure(run_dir, args.samples, args.data) for run_dir in args.runs]

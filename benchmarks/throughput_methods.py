@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 import torch
-from results import provenance, write_results
+from results import page_arguments, provenance, write_results
 
 from skelssl.config import RunConfig, apply_overrides, load_config, read_yaml
 from skelssl.data.dataset import PreparedDataset
@@ -114,10 +114,7 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--repeats", type=int, default=3,
                         help="measurements of each, alternating; the medians are reported")
-    parser.add_argument("--topic", default="throughput-methods", help="results page name")
-    parser.add_argument("--note", default="", help="a sentence for the page (what was measured "
-                        "where, what the numbers mean)")
-    parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    page_arguments(parser, "throughput-methods")
     args = parser.parse_args()
     started = time.perf_counter()
     rows = []

@@ -22,6 +22,7 @@ from pathlib import Path
 from results import (
     cell,
     linear_and_nearest_neighbour,
+    page_arguments,
     provenance,
     run_family,
     save_figure,
@@ -93,9 +94,7 @@ def main() -> None:
                         metavar="NAME=DIR[,DIR...]",
                         help="runs of one setting (seeds; globs allowed), repeatable")
     parser.add_argument("--preset", default="crrl-std", help="linear preset")
-    parser.add_argument("--topic", required=True)
-    parser.add_argument("--note", default="")
-    parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    page_arguments(parser, None)
     args = parser.parse_args()
     started = time.perf_counter()
     rows = []
