@@ -3,12 +3,14 @@
 import json
 import sys
 
+import pytest
 import yaml
 
 from conftest import tiny_config
 from skelssl.data.dataset import PreparedDataset
 
 
+@pytest.mark.slow
 def test_page_compares_both_contexts_on_every_body_part(tmp_path, tiny_run, prepared_synthetic,
                                                          benchmark, monkeypatch):
     anchor_context = benchmark("actclr_anchor_context")

@@ -21,6 +21,7 @@ def two_seeds(tmp_path_factory, prepared_synthetic):
     return runs
 
 
+@pytest.mark.slow
 def test_page_has_every_epoch_of_every_seed(tmp_path, two_seeds, fast_preset, benchmark,
                                             monkeypatch):
     curve = benchmark("training_curve")
@@ -43,6 +44,7 @@ def test_page_has_every_epoch_of_every_seed(tmp_path, two_seeds, fast_preset, be
     assert (out / "curve.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_a_run_with_several_encoders_gets_a_line_per_encoder(tmp_path, prepared_synthetic,
                                                             fast_preset, benchmark):
     curve = benchmark("training_curve")
