@@ -3,8 +3,8 @@
     both encoders start from the AimCLR run's query encoder (``init``)
     for each batch of joints x:
         weak_k, weak_p = normal(x), normal(x); medium, strong = extreme(x), stronger(x)
-        anchor z̄ = key(mean of the batch's weak view)               # the static anchor
-        A(v) = actionlet of view v against z̄ (key encoder)          # where v moves
+        x̄ = mean of the batch's weak view                            # the static anchor
+        A(v) = actionlet of v against x̄, both in one key pass       # where v moves
         q1 = query(A·medium + (1 − A)·strong)                        # MATS, A = A(medium)
         q2 = query(A·adain(weak_p) + (1 − A)·mix(adain(weak_p)))     # MATS, A = A(weak_p)
         k = key head(SAFP(key maps of weak_k, A(weak_k)))            # offline, actionlet-pooled
