@@ -29,9 +29,27 @@ def tiny_actclr(**options) -> ActCLR:
 
 
 def test_the_curriculum_lowers_the_active_augmentations():
-    counts = [active_augmentations(epoch, [100, 200, 300]) for epoch in (0, 99, 100, 199, 200,
-                                                                          299, 300, 349)]
+    epochs = (0, 99, 100, 199, 200, 299, 300, 349)
+    counts = [(active_augmentations(epoch, [100, 200, 300], 5),
+               active_augmentations(epoch, [100, 200, 300], 7)) for epoch in epochs]
     assert counts == [(5, 7), (5, 7), (3, 5), (3, 5), (1, 3), (1, 3), (0, 0), (0, 0)]
+
+
+def test_the_temporal_flip_joins_both_views_and_their_curriculum():
+    lengths = torch.full((2,), 12)
+    for probability, totals in ((0.0, [5, 7]), (0.5, [6, 8])):
+        method = tiny_actclr(temporal_flip_probability=probability)
+        assert [len(method.augmentations(strong, lengths, None))
+                for strong in (False, True)] == totals
+    method = tiny_actclr(temporal_flip_probability=1.0, flip_probability=0.0,
+                         noise_probability=0.0, blur_probability=0.0, mask_probability=0.0,
+                         rotation_degrees=0.0, rotation_other_degrees=0.0)
+    x = ntu_batch().x
+    medium = method.augmented(x, False, 0, torch.Generator().manual_seed(7))
+    normal = method.normal(x, torch.Generator().manual_seed(7))
+    torch.testing.assert_close(medium, normal.flip(2))  # only the flip had any effect
+    out = method.training_step(ntu_batch(), 0, torch.Generator().manual_seed(0))
+    assert out["augmentations"].item() == 14.0
 
 
 def test_with_no_active_augmentation_a_view_is_the_normal_one():

@@ -78,6 +78,9 @@ class ActCLRConfig:
     online_pooling: Literal["global", "safp"] = "global"  # Table 9: SAFP on the query side
     curriculum: list[int] = field(default_factory=lambda: [100, 200, 300])
     flip_probability: Fraction = 0.5
+    # the paper's list of actionlet transforms names a temporal flip; the released code's
+    # views (5 and 7 augmentations) have none: 0 leaves it out, > 0 adds it to both views
+    temporal_flip_probability: Fraction = 0.0
     rotation_degrees: NonNegative = 30.0
     rotation_other_degrees: NonNegative = 1.0
     noise_std: NonNegative = 0.01  # medium view
@@ -106,11 +109,12 @@ class ActCLRConfig:
                               f"the queue size ({self.queue_size})")
 
 
-def active_augmentations(epoch: int, curriculum: list[int]) -> tuple[int, int]:
-    """How many of the medium view's 5 and the strong view's 7 augmentations are active:
-    all before the first curriculum epoch, then 3 and 5, then 1 and 3, then none."""
+def active_augmentations(epoch: int, curriculum: list[int], total: int) -> int:
+    """How many of a view's ``total`` augmentations are active: all before the first
+    curriculum epoch, then two fewer, then four fewer, then none (the medium view's 5: 5, 3,
+    1, 0; the strong view's 7: 7, 5, 3, 0)."""
     stage = sum(epoch >= boundary for boundary in curriculum)
-    return ((5, 7), (3, 5), (1, 3), (0, 0))[stage]
+    return 0 if stage == len(curriculum) else max(total - 2 * stage, 0)
 
 
 class ActCLR(nn.Module):
@@ -164,13 +168,12 @@ class ActCLR(nn.Module):
         return shear_and_crop(x, self.layout, self.config.shear_beta, self.config.padding_ratio,
                               generator)
 
-    def augmented(self, x: torch.Tensor, strong: bool, epoch: int,
-                  generator: torch.Generator | None) -> torch.Tensor:
-        """The medium (AimCLR's extreme) or strong view, with the curriculum's number of
-        augmentations active per sample (a random subset of them)."""
+    def augmentations(self, strong: bool, lengths: torch.Tensor,
+                      generator: torch.Generator | None
+                      ) -> list[Callable[[torch.Tensor], torch.Tensor]]:
+        """The medium view's augmentations (AimCLR's extreme ones), or the strong view's (those
+        with stronger noise, speed and bone length), each applied with its own probability."""
         c = self.config
-        view = self.normal(x, generator)
-        lengths = torch.full((x.shape[0],), x.shape[2], device=x.device)
 
         def geometric(step: Callable[[torch.Tensor], torch.Tensor]
                       ) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -187,13 +190,25 @@ class ActCLR(nn.Module):
             lambda v: extreme.temporal_blur(v, lengths, c.blur_probability,
                                             generator=generator),
             geometric(lambda v: extreme.axis_mask(v, c.mask_probability, generator))]
+        if c.temporal_flip_probability > 0:
+            steps.append(lambda v: extreme.time_flip(v, c.temporal_flip_probability,
+                                                     generator))
         if strong:
             steps += [
                 lambda v: extreme.speed_resample(v, c.speed_probability,
                                                  (c.speed_range[0], c.speed_range[1]), generator),
                 geometric(lambda v: extreme.bone_rescale(v, list(self.layout.parents),
                                                          c.bone_scale, generator))]
-        count = active_augmentations(epoch, c.curriculum)[int(strong)]
+        return steps
+
+    def augmented(self, x: torch.Tensor, strong: bool, epoch: int,
+                  generator: torch.Generator | None) -> torch.Tensor:
+        """The medium or strong view, with the curriculum's number of its augmentations active
+        per sample (a random subset of them)."""
+        view = self.normal(x, generator)
+        lengths = torch.full((x.shape[0],), x.shape[2], device=x.device)
+        steps = self.augmentations(strong, lengths, generator)
+        count = active_augmentations(epoch, self.config.curriculum, len(steps))
         rank = torch.rand(x.shape[0], len(steps), generator=generator,
                           device=x.device).argsort(dim=1).argsort(dim=1)
         for index, step in enumerate(steps):
@@ -380,8 +395,11 @@ class ActCLR(nn.Module):
                 out.update(collapse_metrics(q))
         self.queue.push(k)
         out["actionlet_mean"] = actionlet_k.mean().detach()
-        medium_count, strong_count = active_augmentations(epoch, self.config.curriculum)
-        out["augmentations"] = torch.tensor(float(medium_count + strong_count))
+        lengths = torch.full((x.shape[0],), x.shape[2], device=x.device)
+        out["augmentations"] = torch.tensor(float(sum(
+            active_augmentations(epoch, self.config.curriculum,
+                                 len(self.augmentations(strong, lengths, generator)))
+            for strong in (False, True))))
         return {"loss": loss, **out}
 
     def encoders(self) -> dict[str, StreamEncoder]:
