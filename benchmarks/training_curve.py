@@ -7,8 +7,8 @@ line per encoder when a run has several), as ``skelssl eval linear RUN --weights
 would; the seeds of one family are averaged per epoch.
 For a second stage, the snapshot of epoch 0 is its initialisation (e.g. ActCLR's AimCLR
 encoder), so the curve shows what the stage adds; for a run from scratch it is a random
-encoder with its initial BatchNorm statistics (`--weights random` is the fair baseline). Writes docs/results/<topic>.{json,md,png}.
-From the repository root:
+encoder with its initial BatchNorm statistics (`--weights random` is the fair baseline).
+Writes docs/results/<topic>.{json,md,png}. From the repository root:
 
     python benchmarks/training_curve.py --family "ActCLR · joint=runs/actclr-agcn-seed*" \\
         --topic actclr-curve-nw-ucla
