@@ -13,6 +13,7 @@ from skelssl.models import ENCODERS, build_encoder
 from skelssl.models.agcn import AGCN
 from skelssl.models.gru import BiGRU
 from skelssl.models.hcn import HCN
+from skelssl.models.masking import FrameMask
 from skelssl.models.resnet import ResNet
 from skelssl.models.stgcn import STGCN
 from skelssl.skeleton import load_layout
@@ -122,3 +123,10 @@ def test_bigru_pooling_and_the_released_forward_pair():
         torch.testing.assert_close(frames[..., :5], pair.recurrent.first[0](sequence)[0])
         torch.testing.assert_close(frames[..., 5:], pair.recurrent.second[0](sequence)[0])
     torch.testing.assert_close(pair(x, lengths)[1], pair.frames(x, lengths)[1, 4])
+
+
+def test_a_frame_mask_keeps_the_lengths_of_the_rows_it_is_cut_to():
+    mask = FrameMask(torch.tensor([3, 5]), frames=6, persons=2)  # rows: (0, 0) (0, 1) (1, 0) ...
+    assert mask.rows(1, 3).lengths.tolist() == [3, 5]
+    assert mask.rows(2).lengths.tolist() == [5, 5] and mask.rows(2).frames == 6
+    assert FrameMask(torch.tensor([6, 6]), frames=6, persons=1).rows(1).lengths is None
