@@ -26,31 +26,35 @@ import torch
 import torch.nn.functional as F
 from results import page_arguments, provenance, summary, write_results
 
+from skelssl.config import RunConfig
 from skelssl.data.dataset import PreparedDataset
 from skelssl.data.loader import BatchReader
 from skelssl.engine.actionlets import top_half
 from skelssl.engine.assembly import build_run_method, preprocess_for
-from skelssl.engine.encoder_file import load_encoder, read_encoder_file
 from skelssl.engine.pipeline import load_pipeline, stage_configs
-from skelssl.engine.run_dir import final_stage_dir
+from skelssl.engine.trainer import start_fresh
 from skelssl.methods.actclr import ActCLR
 from skelssl.models.masking import MapEncoder
 
 CONTEXTS = ("alone", "batch")
 
 
-def stage_two(config_path: Path, run_dir: Path, context: str) -> tuple[ActCLR, object]:
-    """ActCLR's stage 2 of ``config_path`` at its start: both encoders = the run's encoder of
-    the stage's stream, training mode, the anchor encoded in ``context``."""
-    values = load_pipeline(config_path, [f"stages.actclr.method.anchor_context={context}"])
+def stage_two(config_path: Path, run_dir: Path, context: str, data: PreparedDataset
+              ) -> ActCLR:
+    """ActCLR's stage 2 of ``config_path`` as training starts it (``init``: the run's encoder
+    of the stage's stream in both encoders), in training mode, the anchor encoded in
+    ``context``."""
+    values = load_pipeline(config_path, [f"stages.actclr.method.anchor_context={context}",
+                                         f"stages.actclr.method.init={run_dir}"])
     config = dict(stage_configs(values, Path("unused")))["actclr"]
-    config.method.init = None
-    data = PreparedDataset.open(config.data.path)
     method = cast(ActCLR, build_run_method(config, data))
-    load_encoder(method.encoder_q, read_encoder_file(final_stage_dir(run_dir)),
-                 config.method.stream)
-    method.on_train_start()
-    return method.train(), config
+    start_fresh(method)
+    return method.train()
+
+
+def stage_config(config_path: Path) -> RunConfig:
+    """The config of the pipeline's ActCLR stage (its data section is the one read)."""
+    return dict(stage_configs(load_pipeline(config_path, []), Path("unused")))["actclr"]
 
 
 def measure(method: ActCLR, weak: torch.Tensor) -> dict[str, torch.Tensor | float]:
@@ -58,11 +62,12 @@ def measure(method: ActCLR, weak: torch.Tensor) -> dict[str, torch.Tensor | floa
     encoder = cast(MapEncoder, method.encoder_k)
     anchor = weak.mean(dim=0, keepdim=True)
     with torch.no_grad():
-        (maps, mask), (anchor_maps, anchor_mask) = method.key_pass(weak, anchor)
+        view_pass, anchor_pass = method.key_pass(weak, anchor)
+        (maps, mask), (anchor_maps, anchor_mask) = view_pass, anchor_pass
         anchor_features = F.normalize(encoder.pool(anchor_maps, anchor_mask, weak.shape[4]),
                                       dim=1)
         features = F.normalize(encoder.pool(maps, mask, weak.shape[4]), dim=1)
-    actionlet = method.actionlets(weak, anchor)
+    actionlet = method.actionlet_of(view_pass, anchor_pass, weak.shape[4])
     top_share = ((actionlet * top_half(actionlet)).flatten(1).sum(1)
                  / actionlet.flatten(1).sum(1).clamp_min(1e-12))
     return {"mean absolute value of the anchor's last maps": float(anchor_maps.abs().mean()),
@@ -92,19 +97,20 @@ def main() -> None:
     started = time.perf_counter()
     collected: dict[str, list[float]] = {}
     part_means: dict[str, dict[str, list[float]]] = {c: {} for c in CONTEXTS}
+    config = stage_config(args.config)
+    data = PreparedDataset.open(config.data.path)
+    reader = BatchReader(data, [])
+    preprocess = preprocess_for(config.data, data.layout)
+    train = data.indices(config.data.benchmark, config.data.train_split)
     for run in args.runs:
-        methods = {context: stage_two(args.config, run, context) for context in CONTEXTS}
-        method, config = methods["batch"]
-        data = PreparedDataset.open(config.data.path)
-        preprocess = preprocess_for(config.data, data.layout)
-        train = data.indices(config.data.benchmark, config.data.train_split)
+        methods = {context: stage_two(args.config, run, context, data) for context in CONTEXTS}
         order = np.random.default_rng(config.seed).permutation(train)
         generator = torch.Generator().manual_seed(config.seed)
         for batch in range(args.batches):
             chosen = np.sort(order[batch * 64:(batch + 1) * 64])
-            x, lengths, _ = BatchReader(data, []).read(chosen)
-            weak = method.normal(preprocess(x, lengths)[0], generator)
-            found = {context: measure(pair[0], weak) for context, pair in methods.items()}
+            x, lengths, _ = reader.read(chosen)
+            weak = methods["batch"].normal(preprocess(x, lengths)[0], generator)
+            found = {context: measure(method, weak) for context, method in methods.items()}
             for context, values in found.items():
                 for key, value in values.items():
                     if isinstance(value, float):

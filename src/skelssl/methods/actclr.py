@@ -289,12 +289,18 @@ class ActCLR(nn.Module):
                             ) -> tuple[torch.Tensor, tuple[torch.Tensor, FrameMask]]:
         """A (N·M, T', V') of a view against the anchor motion, by the key encoder, and the
         view's key maps and mask it came from."""
+        with torch.no_grad():
+            view_maps, anchor_maps = self.key_pass(view, anchor)
+        return self.actionlet_of(view_maps, anchor_maps, view.shape[4]), view_maps
+
+    def actionlet_of(self, view_maps: tuple[torch.Tensor, FrameMask],
+                     anchor_maps: tuple[torch.Tensor, FrameMask], persons: int) -> torch.Tensor:
+        """A (N·M, T', V') from a view's key maps and mask and the anchor's (``key_pass``)."""
         c = self.config
         encoder = cast(MapEncoder, self.encoder_k)
-        persons = view.shape[4]
+        (maps, mask), (anchor, anchor_mask) = view_maps, anchor_maps
         with torch.no_grad():
-            (maps, mask), (anchor_maps, anchor_mask) = self.key_pass(view, anchor)
-            anchor_z = self.head_k(encoder.pool(anchor_maps, anchor_mask, persons))[0]
+            anchor_z = self.head_k(encoder.pool(anchor, anchor_mask, persons))[0]
 
         def embed(dense: torch.Tensor) -> torch.Tensor:
             return self.head_k(encoder.pool(dense, mask, persons))
@@ -303,8 +309,8 @@ class ActCLR(nn.Module):
                                   "singleton")
         features = maps
         if c.actionlet_features == "difference":
-            features = maps - anchor_maps.repeat(view.shape[0], 1, 1, 1)
-        return actionlet_map(features, weights, self.smoothing, c.actionlet_scaling), (maps, mask)
+            features = maps - anchor.repeat(maps.shape[0] // anchor.shape[0], 1, 1, 1)
+        return actionlet_map(features, weights, self.smoothing, c.actionlet_scaling)
 
     def at_input(self, actionlet: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
         """A (N·M, T', V') as weights (N, 1, T, V, M) for sequences like ``like``."""
