@@ -12,13 +12,17 @@ import torch
 
 from conftest import ntu_batch, shrunk_encoder, tiny_config, tiny_queue_method
 from skelssl.config import load_config, read_yaml
+from skelssl.data.dataset import PreparedDataset
 from skelssl.engine.actionlets import REGIONS, region_features, sample_actionlet, top_half
-from skelssl.engine.encoder_file import read_encoder_file
+from skelssl.engine.assembly import build_run_method
+from skelssl.engine.checkpoint import load_checkpoint
+from skelssl.engine.encoder_file import load_run_weights, read_encoder_file
 from skelssl.engine.pipeline import load_pipeline, stage_configs
-from skelssl.engine.trainer import pretrain
+from skelssl.engine.trainer import pretrain, start_fresh
+from skelssl.errors import ConfigError, RunError
 from skelssl.losses import similarity_mining_loss
-from skelssl.methods import Batch, as_method, build_method
-from skelssl.methods.actclr import ActCLR, active_augmentations
+from skelssl.methods import Batch, RunModule, as_method, build_method
+from skelssl.methods.actclr import ActCLR, ActCLRConfig, active_augmentations
 from skelssl.skeleton import load_layout
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs" / "actclr").glob("*.yaml"))
@@ -186,6 +190,27 @@ def test_stage_two_starts_both_encoders_from_the_aimclr_run(tmp_path, prepared_s
     act["train"]["epochs"] = 1
     history = pretrain(load_config(act), tmp_path / "act-1", progress=False)
     assert history[0]["augmentations"] == 12.0 and 0 < history[0]["actionlet_mean"] <= 1
+
+    aim_head = {key.removeprefix("head_q."): value for key, value
+                in load_checkpoint(tmp_path / "aim" / "last.pt")["method"].items()
+                if key.startswith("head_q.")}
+    for init_heads in (False, True):
+        act["method"]["init_heads"] = init_heads
+        method = as_method(build_run_method(load_config(act), PreparedDataset.open(
+            prepared_synthetic)))
+        start_fresh(method)
+        for head in (method.head_q, method.head_k):
+            same = [torch.equal(head.state_dict()[key], aim_head[key]) for key in aim_head]
+            assert all(same) if init_heads else not any(same)
+    with pytest.raises(RunError, match="last.pt: its method has no module 'head_x'"):
+        load_run_weights(RunModule(str(tmp_path / "aim"), "head_x", method.head_q))
+    with pytest.raises(RunError, match="last.pt: no checkpoint here"):
+        load_run_weights(RunModule(str(tmp_path / "nowhere"), "head_q", method.head_q))
+
+
+def test_heads_from_the_aimclr_run_need_the_run():
+    with pytest.raises(ConfigError, match="method.init_heads"):
+        ActCLRConfig(init_heads=True)
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)

@@ -26,12 +26,13 @@ from skelssl.data.dataset import PreparedDataset
 from skelssl.engine.checkpoint import load_checkpoint, load_strict
 from skelssl.engine.run_dir import (
     ENCODER_CHECKPOINT,
+    LAST_CHECKPOINT,
     final_stage_dir,
     kept_snapshots,
     snapshot_file,
 )
 from skelssl.errors import RunError, UserError
-from skelssl.methods import RunWeights, as_method, build_method
+from skelssl.methods import RunModule, RunWeights, as_method, build_method
 from skelssl.models.stream_encoder import StreamEncoder
 
 FORMAT = 2
@@ -111,16 +112,32 @@ def legacy_descriptions(file: EncoderFile, data: PreparedDataset) -> dict[str, d
     return encoders
 
 
-def load_run_weights(wanted: RunWeights) -> int:
-    """Load the encoder a method asks for from another run (the last stage of a pipeline);
-    returns that run's epoch."""
+def load_run_weights(wanted: RunWeights | RunModule) -> int:
+    """Load the encoder, or the part of its method, a method asks for from another run (the
+    last stage of a pipeline); returns that run's epoch."""
     run_dir = final_stage_dir(Path(wanted.run_dir))
+    if isinstance(wanted, RunModule):
+        return load_run_module(run_dir, wanted)
     file = read_encoder_file(run_dir)
     if wanted.encoder not in file.states:
         raise RunError(f"{file.path}: no encoder {wanted.encoder!r} "
                        f"(has {sorted(file.states)})")
     load_strict(wanted.into, file.states[wanted.encoder], f"{file.path} [{wanted.encoder}]")
     return file.epoch
+
+
+def load_run_module(run_dir: Path, wanted: RunModule) -> int:
+    """The weights under ``wanted.module`` in the method state of ``run_dir``'s last
+    checkpoint into ``wanted.into``; returns the checkpoint's epoch."""
+    path = run_dir / LAST_CHECKPOINT
+    state = load_checkpoint(path)
+    prefix = f"{wanted.module}."
+    weights = {key.removeprefix(prefix): value for key, value in state.get("method", {}).items()
+               if key.startswith(prefix)}
+    if not weights:
+        raise RunError(f"{path}: its method has no module {wanted.module!r}")
+    load_strict(wanted.into, weights, f"{path} [{wanted.module}]")
+    return int(state["epoch"])
 
 
 def load_encoder(encoder: nn.Module, file: EncoderFile, name: str) -> None:

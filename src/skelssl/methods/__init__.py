@@ -12,7 +12,14 @@ from torch import nn
 
 from skelssl.methods.actclr import ActCLR
 from skelssl.methods.aimclr import AimCLR
-from skelssl.methods.base import Batch, Method, RunWeights, TrainingProgress, as_method
+from skelssl.methods.base import (
+    Batch,
+    Method,
+    RunModule,
+    RunWeights,
+    TrainingProgress,
+    as_method,
+)
 from skelssl.methods.crossclr import CrosSCLR
 from skelssl.methods.crrl import CRRL
 from skelssl.methods.isc import ISC
@@ -46,5 +53,5 @@ def build_method(method: Any, encoders: dict[str, Any], *, layout: Layout, chann
 
 
 __all__ = ["CRRL", "ISC", "METHODS", "ActCLR", "AimCLR", "Batch", "CrosSCLR", "Method",
-           "RunWeights", "SkeletonCLR", "Supervised", "TrainingProgress", "ViewCLR", "as_method",
-           "build_method"]
+           "RunModule", "RunWeights", "SkeletonCLR", "Supervised", "TrainingProgress", "ViewCLR",
+           "as_method", "build_method"]

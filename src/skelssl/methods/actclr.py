@@ -27,7 +27,7 @@ from torch import nn
 
 from skelssl.errors import ConfigError
 from skelssl.losses import similarities, similarity_mining_loss
-from skelssl.methods.base import Batch, EncoderFactory, RunWeights
+from skelssl.methods.base import Batch, EncoderFactory, RunModule, RunWeights
 from skelssl.methods.collapse import collapse_metrics
 from skelssl.methods.moco import FeatureQueue, momentum_update, query_and_key
 from skelssl.methods.skeletonclr import shear_and_crop
@@ -54,6 +54,7 @@ class ActCLRConfig:
     name: str = "actclr"
     stream: Stream = "joint"
     init: str | None = None  # the AimCLR run whose query encoder both encoders start from
+    init_heads: bool = False  # its query head into both heads too (as the released code)
     queue_size: AtLeastOne = 65536  # the memory bank M
     projection_dim: AtLeastOne = 128
     momentum: Fraction = 0.999
@@ -104,6 +105,9 @@ class ActCLRConfig:
             if len(low_high) != 2 or not 0 < low_high[0] <= low_high[1]:
                 raise ConfigError(f"method.{key} = {low_high}: expected [low, high] with "
                                   "0 < low ≤ high")
+        if self.init_heads and self.init is None:
+            raise ConfigError("method.init_heads = true: expected method.init (the AimCLR run "
+                              "whose head both heads start from)")
         if self.teacher_topk is not None and self.teacher_topk > self.queue_size:
             raise ConfigError(f"method.teacher_topk = {self.teacher_topk}: expected at most "
                               f"the queue size ({self.queue_size})")
@@ -145,15 +149,21 @@ class ActCLR(nn.Module):
                     encoders: EncoderFactory) -> ActCLR:
         return cls(config, layout=layout, encoders=encoders)
 
-    def weights_from_runs(self) -> list[RunWeights]:
-        """The stage-1 run's query encoder (its encoder for this stream) into the query."""
+    def weights_from_runs(self) -> list[RunWeights | RunModule]:
+        """The stage-1 run's query encoder (its encoder for this stream) into the query, and
+        with ``init_heads`` its query head into the query head."""
         if self.config.init is None:
             return []
-        return [RunWeights(self.config.init, self.config.stream, self.encoder_q)]
+        wanted: list[RunWeights | RunModule] = [
+            RunWeights(self.config.init, self.config.stream, self.encoder_q)]
+        if self.config.init_heads:
+            wanted.append(RunModule(self.config.init, "head_q", self.head_q))
+        return wanted
 
     def on_train_start(self) -> None:
-        """Both encoders start from the stage-1 encoder."""
+        """Both encoders (and heads) start from the query's."""
         self.encoder_k.load_state_dict(self.encoder_q.state_dict())
+        self.head_k.load_state_dict(self.head_q.state_dict())
 
     def on_epoch_start(self, epoch: int) -> None:
         """The dataset anchor moves to the mean motion of the epoch just seen."""

@@ -12,10 +12,10 @@ A method is an ``nn.Module`` class with
 - ``training_step(batch, epoch, generator) -> {"loss": ..., other scalars to log}``;
 - ``encoders() -> {name: StreamEncoder}``: what evaluation uses, each with its input stream.
 
-Optional, called by the engine when present: ``weights_from_runs() -> [RunWeights]`` (loaded
-before a fresh run's first epoch), ``on_train_start()`` (after those weights are in),
-``on_epoch_start(epoch)``, ``on_step_start(progress)`` and ``param_groups()`` (optimiser
-parameter groups; a group may carry ``lr_scale``).
+Optional, called by the engine when present: ``weights_from_runs() -> [RunWeights |
+RunModule]`` (loaded before a fresh run's first epoch), ``on_train_start()`` (after those
+weights are in), ``on_epoch_start(epoch)``, ``on_step_start(progress)`` and ``param_groups()``
+(optimiser parameter groups; a group may carry ``lr_scale``).
 """
 
 from __future__ import annotations
@@ -67,6 +67,17 @@ class RunWeights:
 
     run_dir: str
     encoder: str
+    into: nn.Module
+
+
+@dataclass(frozen=True)
+class RunModule:
+    """A part of another run's method a method takes before its first epoch: the weights under
+    ``module`` (e.g. ``head_q``) in the method state of ``run_dir``'s last checkpoint (the last
+    stage of a pipeline), loaded into ``into`` (ActCLR's heads from its AimCLR stage)."""
+
+    run_dir: str
+    module: str
     into: nn.Module
 
 
