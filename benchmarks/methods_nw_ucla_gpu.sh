@@ -58,7 +58,7 @@ viewclr() {
 
 actclr() {  # on the recipe's encoder; stage 1 is AimCLR as configs/aimclr/nw-ucla-agcn.yaml
     local a=config=configs/actclr/nw-ucla-agcn.yaml m=stages.actclr.method
-    local released="$m.teacher_cutoff=0.95,$m.teacher_topk=32,$m.square_student=true"
+    local released="$m.init_heads=true,$m.teacher_cutoff=0.95,$m.teacher_topk=32,$m.square_student=true"
     released+=",$m.mixed_key=true,$m.actionlet_smoothing=parts,$m.actionlet_scaling=binary"
     released+=",$m.offline_pooling=mix,stages.actclr.train.optimizer=sgd,stages.actclr.train.lr=0.4"
     local s=stages.aimclr.method.stream=
