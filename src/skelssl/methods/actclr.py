@@ -1,6 +1,6 @@
 """ActCLR (Lin et al., CVPR 2023), stage 2 on an AimCLR run: actionlet-dependent contrast.
 
-    both encoders start from the AimCLR run's query encoder (``init``)
+    both encoders (heads too with ``init_heads``) start from the AimCLR run's query network
     for each batch of joints x:
         weak_k, weak_p = normal(x), normal(x); medium, strong = extreme(x), stronger(x)
         x̄ = mean of the batch's weak view                            # the static anchor
