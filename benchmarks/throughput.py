@@ -8,8 +8,8 @@ full step    = what `skelssl pretrain` does per batch: read the memory-mapped pr
 compute step = the same method step on two views already augmented and on the device.
 overhead     = time per full step ÷ time per compute step (target ≤ 1.15).
 
-Each is measured in fp32 and, on a CPU with native bf16 (AMX / AVX512-BF16), with
-``train.cpu_amp`` (bf16 autocast). ``--official PYTHON`` also runs the official SkeletonCLR
+Each is measured in fp32 and in bf16 autocast: ``train.amp`` on a GPU, ``train.cpu_amp`` on a
+CPU with native bf16 (AMX / AVX512-BF16). ``--official PYTHON`` also runs the official SkeletonCLR
 harness (``../shared/bench/official-skeletonclr``, with a Python that has its dependencies) in
 the same invocation, so the ratios compare codes on one machine at one time.
 
@@ -56,21 +56,23 @@ OFFICIAL = Path("../shared/bench/official-skeletonclr/run.sh")
 NW_UCLA_CONFIG = Path("configs/skeletonclr/nw-ucla.yaml")
 
 
-def config_for(data: Path, batch: int, workers: int | None, device: str, cpu_amp: bool
+def config_for(data: Path, batch: int, workers: int | None, device: str, bf16: bool
                ) -> dict:
     return {"method": {"name": "skeletonclr"},  # paper settings: queue 32768, m 0.999
             "encoder": {"name": "stgcn", "hidden_channels": 16, "feature_dim": 256},
             "data": {"path": str(data), "benchmark": "xsub", "persons": 2, "frames": 50,
                      "center": "frame", "align_view": True, "workers": workers},
             "train": {"epochs": 2, "batch_size": batch, "device": device,
-                      "cpu_amp": cpu_amp}, "seed": 0}
+                      "amp": bf16, "cpu_amp": bf16}, "seed": 0}
 
 
-def nw_ucla_config_for(data: Path, workers: int | None, device: str, cpu_amp: bool) -> dict:
-    """The NW-UCLA config itself, for two epochs."""
+def nw_ucla_config_for(data: Path, workers: int | None, device: str, bf16: bool) -> dict:
+    """The NW-UCLA config itself, for two epochs, in fp32 or bf16 autocast (``amp`` on a GPU,
+    ``cpu_amp`` on a CPU)."""
     return apply_overrides(read_yaml(NW_UCLA_CONFIG), [
         f"data.path={data}", f"data.workers={'null' if workers is None else workers}",
-        "train.epochs=2", f"train.device={device}", f"train.cpu_amp={str(cpu_amp).lower()}"])
+        "train.epochs=2", f"train.device={device}", f"train.amp={str(bf16).lower()}",
+        f"train.cpu_amp={str(bf16).lower()}"])
 
 
 def full_step_rate(config, run_dir: Path) -> tuple[float, float]:
@@ -176,7 +178,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     device = pick_device(args.device)
-    precisions = [False] + ([True] if device.type == "cpu" and cpu_has_bf16() else [])
+    precisions = [False] + ([True] if device.type == "cuda" or cpu_has_bf16() else [])
     measured: dict[str, float] = {}
     profiles: dict[str, list[dict]] = {}
     ucla = args.shape == "nw-ucla"
@@ -190,10 +192,10 @@ def main() -> None:
             data, _ = prepare("synthetic", Path(tmp) / "data",
                               PrepareOptions(per_class=args.per_class, seed=0))
 
-        def configured(cpu_amp: bool):
-            return load_config(nw_ucla_config_for(data, args.workers, args.device, cpu_amp)
+        def configured(bf16: bool):
+            return load_config(nw_ucla_config_for(data, args.workers, args.device, bf16)
                                if ucla else config_for(data, args.batch, args.workers,
-                                                       args.device, cpu_amp))
+                                                       args.device, bf16))
 
         first = configured(False)
         steps = len(epoch_batches(PreparedDataset.open(data).indices(
@@ -210,13 +212,13 @@ def main() -> None:
                 pure = official_pure_step(args.official, first, Path(tmp), args.profile, 1)
         if args.official and args.profile:
             profiles["official"] = pure["operators"]
-        for cpu_amp in precisions:
-            name = "bf16" if cpu_amp else "fp32"
-            config = configured(cpu_amp)
+        for bf16 in precisions:
+            name = "bf16" if bf16 else "fp32"
+            config = configured(bf16)
             measured[f"skelssl full {name}"], _ = full_step_rate(config,
                                                                  Path(tmp) / f"run-{name}")
             measured[f"skelssl compute {name}"], operators = compute_step_rate(
-                config, steps, 0 if cpu_amp else args.profile)
+                config, steps, 0 if bf16 else args.profile)
             if operators:
                 profiles["skelssl"] = operators
     workers = loader_workers(args.workers, device)
@@ -251,6 +253,7 @@ def write_tables(args: argparse.Namespace, measured: dict[str, float],
     rows += [{**common, "variant": k, "metric": "ratio", "mean": round(v, 3), "std": None,
               "values": None} for k, v in ratios.items()]
     c = common
+    gpu = pick_device(args.device).type == "cuda"
     official = ("" if "official pure" in measured else
                 " The official code was not run this time (`--official PYTHON`).")
     if ucla:
@@ -279,8 +282,8 @@ def write_tables(args: argparse.Namespace, measured: dict[str, float],
         "",
         f"{setting} The full step is the engine's second epoch; the compute step runs the "
         "method on the same number of batches whose two views were augmented beforehand and "
-        "already sit on the device. bf16 = `train.cpu_amp: true` (bf16 autocast on a CPU "
-        f"with AMX / AVX512-BF16). {theirs}{official} {gpu_pointer(args, ucla)} "
+        f"already sit on the device. {precision_note(gpu)} {theirs}{official} "
+        f"{gpu_pointer(args, ucla)} "
         f"{args.note}".rstrip(),
         "",
         "| step | samples/s |",
@@ -292,8 +295,15 @@ def write_tables(args: argparse.Namespace, measured: dict[str, float],
     rows += [{**common, "variant": f"{code} operators (fp32 model step)", "metric": "profile",
               "mean": None, "std": None, "values": operators}
              for code, operators in profiles.items()]
-    gpu = pick_device(args.device).type == "cuda"
     write_results(args.out, args.topic or default_topic(ucla, gpu), rows, markdown)
+
+
+def precision_note(gpu: bool) -> str:
+    """What the page's fp32 and bf16 rows mean on this device."""
+    if gpu:
+        return ("fp32 = `train.amp: false`, bf16 = `train.amp: true` (the default on a GPU: "
+                "bf16 autocast); the official code runs in fp32.")
+    return "bf16 = `train.cpu_amp: true` (bf16 autocast on a CPU with AMX / AVX512-BF16)."
 
 
 def default_topic(ucla: bool, gpu: bool) -> str:

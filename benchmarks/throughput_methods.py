@@ -144,7 +144,12 @@ def main() -> None:
                      "method_step_values": [round(v, 1) for v in computes]})
         print(rows[-1]["config"], rows[-1]["full"], rows[-1]["method_step"],
               rows[-1]["overhead"], flush=True)
-    wall = round(time.perf_counter() - started, 1)
+        write_page(args, rows, round(time.perf_counter() - started, 1))
+
+
+def write_page(args: argparse.Namespace, rows: list[dict], wall: float) -> None:
+    """The page of the configs measured so far (rewritten after each, so that a long
+    measurement cut short keeps its rows)."""
     c = rows[0]
     lines = ["# Pretraining throughput of every method", "",
              f"Command: `{c['command']}` · commit `{c['commit']}` · machine: {c['machine']} · "
