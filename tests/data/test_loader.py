@@ -1,9 +1,11 @@
+import multiprocessing
+
 import numpy as np
 import pytest
 import torch
 
 from skelssl.data.dataset import PreparedDataset
-from skelssl.data.loader import BatchReader, batch_loader, epoch_batches
+from skelssl.data.loader import BatchReader, EpochLoader, batch_loader, epoch_batches
 from skelssl.errors import ConfigError
 
 
@@ -41,3 +43,19 @@ def test_reader_returns_the_samples_cut_at_the_longest(small_synthetic):
     assert labels.tolist() == data.labels[index].tolist()
     loaded = list(batch_loader(data, [index, index[:1]]))
     assert len(loaded) == 2 and torch.equal(loaded[0][0], x)
+
+
+def test_epoch_loader_reads_each_epoch_with_the_same_processes(small_synthetic):
+    data = PreparedDataset.from_raw(small_synthetic)
+    index = np.arange(len(data.labels))
+    loader = EpochLoader(data, workers=2)
+    pids = []
+    for epoch in range(3):
+        batches = epoch_batches(index, 4, seed=0, epoch=epoch)
+        read = list(loader.epoch(batches))
+        assert len(read) == len(batches)
+        for (x, _, labels), batch in zip(read, batches, strict=True):
+            assert labels.tolist() == data.labels[batch].tolist()
+            assert torch.equal(x, BatchReader(data, [batch])[0][0])
+        pids.append(sorted(p.pid for p in multiprocessing.active_children()))
+    assert len(pids[0]) >= 2 and pids[0] == pids[1] == pids[2]  # started once, kept

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from skelssl.config import RunConfig, TrainConfig, dump_config, to_dict
 from skelssl.data.dataset import PreparedDataset
-from skelssl.data.loader import batch_loader, epoch_batches, loader_workers
+from skelssl.data.loader import EpochLoader, epoch_batches, loader_workers
 from skelssl.engine import distributed
 from skelssl.engine.assembly import build_run_method, preprocess_for
 from skelssl.engine.checkpoint import load_strict, resume_state, save_atomic
@@ -165,10 +165,12 @@ def _pretrain(config: RunConfig, run_dir: Path, resume: bool, until_epoch: int |
         write_provenance(run_dir, dump_config(config), resumed=False)
         _save(run_dir, method, optimizer, scaler, config, history, epoch=0)
     warned: set[str] = set()
+    loader = EpochLoader(data, loader_workers(config.data.workers, device),
+                         pin_memory=device.type == "cuda")
     try:
         for epoch in range(start, stop):
-            row = _train_epoch(method, step_module, optimizer, scaler, dtype, preprocess, data,
-                               train_index, config, epoch, context, progress)
+            row = _train_epoch(method, step_module, optimizer, scaler, dtype, preprocess,
+                               loader, train_index, config, epoch, context, progress)
             history.append(row)
             distributed.check_in_sync(method, context)
             if context.is_main:
@@ -257,7 +259,7 @@ def _summary(row: dict[str, float], epochs: int) -> str:
 
 def _train_epoch(method: nn.Module, step_module: nn.Module, optimizer: torch.optim.Optimizer,
                  scaler: torch.amp.GradScaler, dtype: torch.dtype | None,
-                 preprocess: Preprocess, data: PreparedDataset, train_index: np.ndarray,
+                 preprocess: Preprocess, loader: EpochLoader, train_index: np.ndarray,
                  config: RunConfig, epoch: int, context: distributed.Context,
                  progress: bool) -> dict[str, float]:
     """One epoch; returns its row of metrics (means over all processes)."""
@@ -271,8 +273,6 @@ def _train_epoch(method: nn.Module, step_module: nn.Module, optimizer: torch.opt
         epoch_hook(epoch)
     batches = epoch_batches(train_index, config.train.batch_size, config.seed, epoch,
                             rank=context.rank, world_size=context.world_size)
-    loader = batch_loader(data, batches, loader_workers(config.data.workers, device),
-                          pin_memory=device.type == "cuda")
     method.train()
     sums: dict[str, torch.Tensor] = defaultdict(lambda: torch.zeros((), device=device))
     seen, lr = 0, config.train.lr
@@ -280,7 +280,7 @@ def _train_epoch(method: nn.Module, step_module: nn.Module, optimizer: torch.opt
     bar = tqdm(total=len(batches), desc=f"epoch {epoch + 1}/{config.train.epochs}",
                disable=not (progress and context.is_main), leave=False, mininterval=1.0,
                dynamic_ncols=True)
-    for step, (x, lengths, labels) in enumerate(loader):
+    for step, (x, lengths, labels) in enumerate(loader.epoch(batches)):
         progress_now = TrainingProgress(epoch, step, len(batches), config.train.epochs)
         lr = learning_rate(config.train, progress_now.epoch_float)
         for group in optimizer.param_groups:
