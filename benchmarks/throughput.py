@@ -5,7 +5,8 @@ full step    = what `skelssl pretrain` does per batch: read the memory-mapped pr
                (DataLoader workers), preprocess on the device (centre, view alignment, resize
                to 50 frames), shear + temporal crop, stream, query/key encoders, InfoNCE,
                queue update, backward, SGD step.
-compute step = the same method step on two views already augmented and on the device.
+compute step = the same method step on two views already augmented and on the device
+               (5 warm-up steps, then at least 60 timed: the epoch's batches cycled).
 overhead     = time per full step ÷ time per compute step (target ≤ 1.15).
 
 Each is measured in fp32 and in bf16 autocast: ``train.amp`` on a GPU, ``train.cpu_amp`` on a
@@ -54,6 +55,8 @@ from skelssl.engine.trainer import amp_dtype, pretrain
 
 OFFICIAL = Path("../shared/bench/official-skeletonclr/run.sh")
 NW_UCLA_CONFIG = Path("configs/skeletonclr/nw-ucla.yaml")
+WARMUP_STEPS, TIMED_STEPS = 5, 60  # the model steps: a GPU runs 15 of them in a fraction of a
+# second, where one late kernel would move the rate by percents
 
 
 def config_for(data: Path, batch: int, workers: int | None, device: str, bf16: bool
@@ -107,15 +110,17 @@ def compute_step_rate(config, steps: int, profile_steps: int = 0) -> tuple[float
         loss.backward()
         optimizer.step()
 
-    step(*views[0])  # warm-up
+    for i in range(WARMUP_STEPS):
+        step(*views[i % len(views)])
     if device.type == "cuda":
         torch.cuda.synchronize()
+    timed = max(len(views), TIMED_STEPS)
     started = time.perf_counter()
-    for view_q, view_k in views:
-        step(view_q, view_k)
+    for i in range(timed):
+        step(*views[i % len(views)])
     if device.type == "cuda":
         torch.cuda.synchronize()
-    rate = len(views) * config.train.batch_size / (time.perf_counter() - started)
+    rate = timed * config.train.batch_size / (time.perf_counter() - started)
     operators = operator_profile(lambda: step(*views[0]), profile_steps) if profile_steps else []
     return rate, operators
 
@@ -129,7 +134,7 @@ def official_rates(python: str, samples: int, work: Path) -> dict:
 
 
 def official_pure_step(python: str, config, work: Path, profile_steps: int = 0,
-                       timed_steps: int = 20) -> dict:
+                       timed_steps: int = TIMED_STEPS) -> dict:
     """Their model's pure step at the config's shape, batch, queue and momentum, with the
     layout's edges added to their graph in memory (benchmarks/official_pure_step.py); with
     ``profile_steps``, its operators too."""
@@ -144,7 +149,7 @@ def official_pure_step(python: str, config, work: Path, profile_steps: int = 0,
                "--batch", str(config.train.batch_size), "--persons", str(config.data.persons),
                "--frames", str(config.data.frames), "--queue", str(config.method.queue_size),
                "--momentum", str(config.method.momentum), "--profile", str(profile_steps),
-               "--steps", str(timed_steps), "--warmup", str(min(5, timed_steps)),
+               "--steps", str(timed_steps), "--warmup", str(min(WARMUP_STEPS, timed_steps)),
                "--device", pick_device(config.train.device).type]
     result = subprocess.run(command, env={**os.environ, "CROSSCLR_SRC": str(src)}, check=True,
                             capture_output=True, text=True)
@@ -281,8 +286,10 @@ def write_tables(args: argparse.Namespace, measured: dict[str, float],
         f"wall time {wall} s · seed 0.",
         "",
         f"{setting} The full step is the engine's second epoch; the compute step runs the "
-        "method on the same number of batches whose two views were augmented beforehand and "
-        f"already sit on the device. {precision_note(gpu)} {theirs}{official} "
+        "method on that epoch's batches, whose two views were augmented beforehand and "
+        f"already sit on the device, {WARMUP_STEPS} steps to warm up, then at least "
+        f"{TIMED_STEPS} timed (the batches again from the first, where the epoch has fewer). "
+        f"{precision_note(gpu)} {theirs}{official} "
         f"{gpu_pointer(args, ucla)} "
         f"{args.note}".rstrip(),
         "",
