@@ -82,10 +82,9 @@ def loader_workers(requested: int | None, device: torch.device) -> int:
 
 def batch_loader(data: PreparedDataset, batches: list[np.ndarray], workers: int = 0,
                  pin_memory: bool = False) -> DataLoader:
-    """A DataLoader yielding the given batches in order, read by ``workers`` processes."""
-    return DataLoader(BatchReader(data, batches), batch_size=None, shuffle=False,
-                      num_workers=workers, pin_memory=pin_memory,
-                      persistent_workers=False, prefetch_factor=4 if workers else None)
+    """A DataLoader yielding the given batches in order, read by ``workers`` processes (one
+    pass of an ``EpochLoader``)."""
+    return EpochLoader(data, workers, pin_memory).epoch(batches)
 
 
 class _CurrentBatches(Sampler[np.ndarray]):
